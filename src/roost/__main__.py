@@ -1,0 +1,3 @@
+from roost.entrypoints.cli import main
+
+main()

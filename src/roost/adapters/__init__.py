@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented on real technology (SQL, Redis, in-process)."""

@@ -1,0 +1,1 @@
+"""In-process adapters for the embedded mode: caches, rate limits, event wake-ups."""

@@ -1,0 +1,249 @@
+"""The SQL repositories: each works inside the connection (transaction) of a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.adapters.sql.dialect import insert_ignoring_duplicates
+from roost.adapters.sql.tables import auth_tokens, feeds, followers, tweets, users
+from roost.domain.errors import HandleTaken
+from roost.domain.tweets import Author, Tweet
+from roost.domain.users import User, handle_key
+
+HOME_FEED = "home"
+
+_USER_COLUMNS = (
+    users.c.id,
+    users.c.handle,
+    users.c.display_name,
+    users.c.followers_count,
+    users.c.following_count,
+    users.c.created_at,
+)
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(*row)
+
+
+class SqlUsers:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, user: User, password_hash: str) -> None:
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(
+                    users.insert().values(
+                        id=user.id,
+                        handle=user.handle,
+                        handle_key=handle_key(user.handle),
+                        display_name=user.display_name,
+                        password_hash=password_hash,
+                        created_at=user.created_at,
+                        last_seen_at=user.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise HandleTaken(f"The handle {user.handle!r} is taken.") from None
+        await self._conn.execute(
+            feeds.insert().values(id=user.id, owner_id=user.id, kind=HOME_FEED)
+        )
+
+    async def get(self, user_id: int) -> User | None:
+        row = (
+            await self._conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))
+        ).first()
+        return _user(row) if row else None
+
+    async def by_handle(self, handle: str) -> User | None:
+        query = select(*_USER_COLUMNS).where(users.c.handle_key == handle_key(handle))
+        row = (await self._conn.execute(query)).first()
+        return _user(row) if row else None
+
+    async def credentials(self, handle: str) -> tuple[User, str] | None:
+        query = select(*_USER_COLUMNS, users.c.password_hash).where(
+            users.c.handle_key == handle_key(handle)
+        )
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return User(*row[:-1]), row[-1]
+
+    async def many(self, user_ids: Sequence[int]) -> dict[int, User]:
+        if not user_ids:
+            return {}
+        query = select(*_USER_COLUMNS).where(users.c.id.in_(list(user_ids)))
+        return {row.id: _user(row) for row in await self._conn.execute(query)}
+
+    async def add_to_follow_counts(self, follower_id: int, followee_id: int, delta: int) -> None:
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == follower_id)
+            .values(following_count=users.c.following_count + delta)
+        )
+        await self._conn.execute(
+            update(users)
+            .where(users.c.id == followee_id)
+            .values(followers_count=users.c.followers_count + delta)
+        )
+
+
+class SqlTokens:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(
+        self, token_hash: str, user_id: int, created_at: datetime, expires_at: datetime
+    ) -> None:
+        await self._conn.execute(
+            auth_tokens.insert().values(
+                token_hash=token_hash, user_id=user_id, created_at=created_at, expires_at=expires_at
+            )
+        )
+
+    async def user_id_for(self, token_hash: str, now: datetime) -> int | None:
+        query = select(auth_tokens.c.user_id).where(
+            auth_tokens.c.token_hash == token_hash,
+            auth_tokens.c.revoked.is_(False),
+            auth_tokens.c.expires_at > now,
+        )
+        user_id: int | None = (await self._conn.execute(query)).scalar()
+        return user_id
+
+    async def revoke(self, token_hash: str) -> None:
+        await self._conn.execute(
+            update(auth_tokens).where(auth_tokens.c.token_hash == token_hash).values(revoked=True)
+        )
+
+
+_TWEET_QUERY = select(
+    tweets.c.id,
+    tweets.c.author_id,
+    users.c.handle,
+    users.c.display_name,
+    tweets.c.content,
+    tweets.c.created_at,
+    tweets.c.in_reply_to,
+).join_from(tweets, users, users.c.id == tweets.c.author_id)
+_LIVE = tweets.c.deleted_at.is_(None)
+
+
+def _tweet(row: Sequence[Any]) -> Tweet:
+    tweet_id, author_id, handle, display_name, content, created_at, in_reply_to = row
+    return Tweet(
+        tweet_id, Author(author_id, handle, display_name), content, created_at, in_reply_to
+    )
+
+
+class SqlTweets:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, tweet: Tweet) -> None:
+        await self._conn.execute(
+            tweets.insert().values(
+                id=tweet.id,
+                author_id=tweet.author.id,
+                content=tweet.content,
+                created_at=tweet.created_at,
+                in_reply_to=tweet.in_reply_to,
+            )
+        )
+
+    async def get(self, tweet_id: int) -> Tweet | None:
+        row = (await self._conn.execute(_TWEET_QUERY.where(tweets.c.id == tweet_id, _LIVE))).first()
+        return _tweet(row) if row else None
+
+    async def many(self, tweet_ids: Sequence[int]) -> dict[int, Tweet]:
+        if not tweet_ids:
+            return {}
+        query = _TWEET_QUERY.where(tweets.c.id.in_(list(tweet_ids)), _LIVE)
+        return {row.id: _tweet(row) for row in await self._conn.execute(query)}
+
+    async def mark_deleted(self, tweet_id: int, at: datetime) -> None:
+        await self._conn.execute(
+            update(tweets).where(tweets.c.id == tweet_id, _LIVE).values(deleted_at=at)
+        )
+
+    async def by_author(self, author_id: int, before_id: int, limit: int) -> list[Tweet]:
+        query = (
+            _TWEET_QUERY.where(tweets.c.author_id == author_id, tweets.c.id < before_id, _LIVE)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+        return [_tweet(row) for row in await self._conn.execute(query)]
+
+    async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
+        query = (
+            select(tweets.c.id)
+            .where(tweets.c.author_id == author_id, _LIVE)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+        return list((await self._conn.execute(query)).scalars())
+
+
+class SqlFollows:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, follow_id: int, follower_id: int, followee_id: int, at: datetime) -> bool:
+        statement = insert_ignoring_duplicates(self._conn.dialect.name, followers).values(
+            id=follow_id, follower_id=follower_id, followee_id=followee_id, created_at=at
+        )
+        result = await self._conn.execute(statement)
+        return result.rowcount == 1
+
+    async def remove(self, follower_id: int, followee_id: int) -> bool:
+        result = await self._conn.execute(
+            followers.delete().where(
+                followers.c.follower_id == follower_id, followers.c.followee_id == followee_id
+            )
+        )
+        return result.rowcount == 1
+
+    async def exists(self, follower_id: int, followee_id: int) -> bool:
+        query = select(
+            exists().where(
+                and_(followers.c.follower_id == follower_id, followers.c.followee_id == followee_id)
+            )
+        )
+        return bool((await self._conn.execute(query)).scalar())
+
+    async def followers_page(
+        self, user_id: int, before_id: int, limit: int
+    ) -> list[tuple[int, int]]:
+        query = (
+            select(followers.c.id, followers.c.follower_id)
+            .where(followers.c.followee_id == user_id, followers.c.id < before_id)
+            .order_by(followers.c.id.desc())
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in await self._conn.execute(query)]
+
+    async def following_page(
+        self, user_id: int, before_id: int, limit: int
+    ) -> list[tuple[int, int]]:
+        query = (
+            select(followers.c.id, followers.c.followee_id)
+            .where(followers.c.follower_id == user_id, followers.c.id < before_id)
+            .order_by(followers.c.id.desc())
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in await self._conn.execute(query)]
+
+    async def follower_ids(self, user_id: int, after_id: int, limit: int) -> list[int]:
+        query = (
+            select(followers.c.follower_id)
+            .where(followers.c.followee_id == user_id, followers.c.follower_id > after_id)
+            .order_by(followers.c.follower_id)
+            .limit(limit)
+        )
+        return list((await self._conn.execute(query)).scalars())

@@ -1,0 +1,154 @@
+"""The schema, named as the seed names it. Migrations under migrations/ create exactly this;
+tests/integration/sql/test_migrations.py fails when the two differ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps in UTC, always timezone-aware in Python (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only makes INTEGER PRIMARY KEY an auto-incrementing rowid; PostgreSQL wants BIGINT.
+AutoIncrementId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("handle", String(30), nullable=False),
+    Column("handle_key", String(30), nullable=False, unique=True),
+    Column("display_name", String(50), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("followers_count", Integer, nullable=False, server_default="0"),
+    Column("following_count", Integer, nullable=False, server_default="0"),
+    Column("last_seen_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+)
+
+tweets = Table(
+    "tweets",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("author_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("in_reply_to", BigInteger, nullable=True, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime, nullable=True),
+    Index("ix_tweets_author_id_id", "author_id", "id"),
+)
+
+followers = Table(
+    "followers",
+    metadata,
+    Column("follower_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("followee_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("id", BigInteger, nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # fanout pages through an author's followers in id order
+    Index("ix_followers_followee_follower", "followee_id", "follower_id", unique=True),
+    # follower and following lists, newest follow first
+    Index("ix_followers_followee_id_id", "followee_id", "id"),
+    Index("ix_followers_follower_id_id", "follower_id", "id"),
+)
+
+# A home feed's id is its owner's user id; later kinds of feed (lists) take fresh ids.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(8), nullable=False, server_default="fresh"),
+    Column("rebuilt_at", UtcDateTime, nullable=True),
+    Index("ix_feeds_owner_kind", "owner_id", "kind", unique=True),
+)
+
+feeds_tweets = Table(
+    "feeds_tweets",
+    metadata,
+    Column("feed_id", BigInteger, ForeignKey("feeds.id"), primary_key=True),
+    Column("tweet_id", BigInteger, primary_key=True),
+    # kept beside the entry so an unfollow removes an author's entries without a join
+    Column("author_id", BigInteger, nullable=False),
+    Index("ix_feeds_tweets_tweet_id", "tweet_id"),
+    Index("ix_feeds_tweets_feed_author", "feed_id", "author_id"),
+)
+
+# The outbox. ``txid`` is the writing transaction's id on PostgreSQL (0 on SQLite, where writes
+# are serial): consumers read only events of transactions older than every running one, so an
+# event committed late can never land behind a consumer's saved position.
+events = Table(
+    "events",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("txid", BigInteger, nullable=False, server_default="0"),
+    Column("type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_events_txid_id", "txid", "id"),
+)
+
+consumer_positions = Table(
+    "consumer_positions",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("txid", BigInteger, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    Column("consumer", String(64), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

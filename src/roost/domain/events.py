@@ -1,0 +1,62 @@
+"""Events: every state change is recorded as one, in the same transaction as the change.
+
+Consumers (fanout, later notifications and analytics) act on events after the commit. Payloads
+are small JSON objects of ids; consumers load current state rather than trust a stale copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+TWEET_CREATED: Final = "tweet.created"
+TWEET_DELETED: Final = "tweet.deleted"
+FOLLOW_CREATED: Final = "follow.created"
+FOLLOW_DELETED: Final = "follow.deleted"
+USER_CREATED: Final = "user.created"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be written to the outbox."""
+
+    type: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event as stored: ``id`` keys every effect a consumer has.
+
+    ``txid`` is the writing transaction's number where the store records one; events are read
+    in (txid, id) order, which is commit order for every reader.
+    """
+
+    id: int
+    type: str
+    payload: dict[str, Any]
+    txid: int = 0
+
+
+def tweet_created(tweet_id: int, author_id: int) -> NewEvent:
+    return NewEvent(TWEET_CREATED, {"tweet_id": str(tweet_id), "author_id": str(author_id)})
+
+
+def tweet_deleted(tweet_id: int, author_id: int) -> NewEvent:
+    return NewEvent(TWEET_DELETED, {"tweet_id": str(tweet_id), "author_id": str(author_id)})
+
+
+def follow_created(follower_id: int, followee_id: int) -> NewEvent:
+    return NewEvent(
+        FOLLOW_CREATED, {"follower_id": str(follower_id), "followee_id": str(followee_id)}
+    )
+
+
+def follow_deleted(follower_id: int, followee_id: int) -> NewEvent:
+    return NewEvent(
+        FOLLOW_DELETED, {"follower_id": str(follower_id), "followee_id": str(followee_id)}
+    )
+
+
+def user_created(user_id: int) -> NewEvent:
+    return NewEvent(USER_CREATED, {"user_id": str(user_id)})

@@ -1,0 +1,54 @@
+"""Users and the rules for their handles, names and passwords."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from roost.domain.errors import InvalidDisplayName, InvalidHandle, InvalidPassword
+
+HANDLE_PATTERN = re.compile(r"[A-Za-z0-9_]{3,30}")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+DISPLAY_NAME_MAX = 50
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    handle: str
+    display_name: str
+    followers_count: int
+    following_count: int
+    created_at: datetime
+
+
+def validate_handle(handle: str) -> str:
+    """A handle as typed (its case is kept for display); uniqueness ignores case."""
+    if not HANDLE_PATTERN.fullmatch(handle):
+        raise InvalidHandle("A handle is 3 to 30 letters, digits or underscores.")
+    return handle
+
+
+def handle_key(handle: str) -> str:
+    """The form under which handles are unique and looked up."""
+    return handle.lower()
+
+
+def validate_password(password: str) -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidPassword(f"A password is {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+    return password
+
+
+def validate_display_name(display_name: str | None, handle: str) -> str:
+    """The display name, NFC-normalised and trimmed; the handle when none is given."""
+    if display_name is None:
+        return handle
+    name = unicodedata.normalize("NFC", display_name).strip()
+    if not 1 <= len(name) <= DISPLAY_NAME_MAX or any(
+        unicodedata.category(ch)[0] == "C" for ch in name
+    ):
+        raise InvalidDisplayName(f"A display name is 1 to {DISPLAY_NAME_MAX} printable characters.")
+    return name

@@ -1,0 +1,1 @@
+"""Entry points: HTTP, workers and the CLI. Nothing imports from here."""

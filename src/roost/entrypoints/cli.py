@@ -1,0 +1,85 @@
+"""The `roost` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from roost.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="roost", description="roost: a news-feed system")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--no-consumers",
+        action="store_true",
+        help="do not run the event consumers in this process (run `roost worker` instead)",
+    )
+    commands.add_parser("worker", help="run the event consumers (fanout) until stopped")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    if args.command == "serve":
+        _serve(settings, args.host, args.port, run_consumers=not args.no_consumers)
+    elif args.command == "worker":
+        asyncio.run(_work(settings))
+    elif args.command == "migrate":
+        from roost.adapters.sql.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print(f"database is up to date: {_redacted(settings.database_url)}")
+
+
+def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> None:
+    import uvicorn
+
+    from roost.entrypoints.rest.app import create_app
+
+    app = create_app(settings, run_consumers=run_consumers)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+async def _work(settings: Settings) -> None:
+    from roost.adapters.sql.migrate import upgrade_async
+    from roost.bootstrap import build
+    from roost.entrypoints.workers.runner import Consumers
+
+    await upgrade_async(settings.database_url)
+    roost = build(settings)
+    consumers = Consumers(roost)
+    task = asyncio.create_task(consumers.run_until_cancelled())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    print("roost worker: consuming events (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await roost.close()
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

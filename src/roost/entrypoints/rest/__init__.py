@@ -1,0 +1,1 @@
+"""The REST API (Litestar): parse, call one service, shape the response."""

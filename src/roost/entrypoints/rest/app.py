@@ -1,0 +1,78 @@
+"""The Litestar application: routes, dependencies, errors, OpenAPI, and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+import roost
+from roost.adapters.sql.migrate import upgrade_async
+from roost.bootstrap import Roost, build
+from roost.entrypoints.rest.auth import provide_caller
+from roost.entrypoints.rest.errors import exception_handlers
+from roost.entrypoints.rest.feed import home_feed
+from roost.entrypoints.rest.health import healthz, openapi_document
+from roost.entrypoints.rest.sessions import SessionsController
+from roost.entrypoints.rest.tweets import TweetsController
+from roost.entrypoints.rest.users import UsersController
+from roost.entrypoints.workers.runner import Consumers
+from roost.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
+    """The API. With ``run_consumers`` the event consumers run in this process (embedded)."""
+    state: dict[str, Roost] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await upgrade_async(settings.database_url)
+        state["roost"] = wired = build(settings)
+        consumers = Consumers(wired)
+        if run_consumers:
+            consumers.start()
+        try:
+            yield
+        finally:
+            if run_consumers:
+                await consumers.stop()
+            await wired.close()
+
+    def provide_roost() -> Roost:
+        return state["roost"]
+
+    return Litestar(
+        route_handlers=[
+            UsersController,
+            SessionsController,
+            TweetsController,
+            home_feed,
+            healthz,
+            openapi_document,
+        ],
+        dependencies={
+            "roost": Provide(provide_roost, sync_to_thread=False),
+            "caller": Provide(provide_caller),
+        },
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="roost",
+            version=roost.__version__,
+            description="A news-feed system. Authenticate with Authorization: Bearer <token>.",
+            path="/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
+    )

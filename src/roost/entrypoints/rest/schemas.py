@@ -1,0 +1,44 @@
+"""Request and response bodies. Unknown request fields are refused, so a typo never passes."""
+
+from __future__ import annotations
+
+import msgspec
+
+from roost.services.views import TweetView, UserView
+
+
+class NewUser(msgspec.Struct, forbid_unknown_fields=True):
+    handle: str
+    password: str
+    display_name: str | None = None
+
+
+class Credentials(msgspec.Struct, forbid_unknown_fields=True):
+    handle: str
+    password: str
+
+
+class NewTweet(msgspec.Struct, forbid_unknown_fields=True):
+    content: str
+    in_reply_to: str | int | None = None
+
+
+class Session(msgspec.Struct):
+    token: str
+    user: UserView
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserView]
+    next_cursor: str | None
+
+
+class TweetPage(msgspec.Struct):
+    """Documents the shape of tweet lists, which are sent as spliced bytes (see splice.py)."""
+
+    items: list[TweetView]
+    next_cursor: str | None
+
+
+class Health(msgspec.Struct):
+    status: str

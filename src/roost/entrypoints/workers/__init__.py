@@ -1,0 +1,1 @@
+"""Event consumers: thin loops that hand each event to a service."""

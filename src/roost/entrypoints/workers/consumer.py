@@ -1,0 +1,88 @@
+"""The loop that feeds one consumer its events: read, handle, acknowledge; retry, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from roost.adapters.local.wakeup import Wakeup
+from roost.domain.events import Event
+from roost.ports import EventSource
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class ConsumerLoop:
+    """Runs until stopped. The position is saved after each batch, so a crash replays at most
+    one batch, which the idempotent handlers absorb."""
+
+    def __init__(
+        self,
+        name: str,
+        source: EventSource,
+        handler: Handler,
+        wakeup: Wakeup,
+        *,
+        poll_seconds: float,
+        batch_size: int = 100,
+        max_attempts: int = 5,
+    ) -> None:
+        self.name = name
+        self._source = source
+        self._handler = handler
+        self._wakeup = wakeup
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._stopping = False
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                handled = await self._consume_batch()
+            except Exception:
+                log.exception("consumer %s could not read or acknowledge; retrying", self.name)
+                await asyncio.sleep(self._poll_seconds)
+                continue
+            if not handled:
+                await self._wakeup.wait(self._poll_seconds)
+
+    async def drain(self) -> int:
+        """Handle everything waiting now; returns how many events that was."""
+        handled = 0
+        while count := await self._consume_batch():
+            handled += count
+        return handled
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.ring()
+
+    async def _consume_batch(self) -> int:
+        batch = await self._source.read(self.name, self._batch_size)
+        for event in batch:
+            await self._handle(event)
+        if batch:
+            await self._source.acknowledge(self.name, batch[-1])
+        return len(batch)
+
+    async def _handle(self, event: Event) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._handler(event)
+                return
+            except Exception as error:
+                log.warning(
+                    "consumer %s failed on event %s (attempt %d): %r",
+                    self.name,
+                    event.id,
+                    attempt,
+                    error,
+                )
+                if attempt == self._max_attempts:
+                    await self._source.dead_letter(self.name, event, repr(error))
+                    return
+                await asyncio.sleep(min(0.05 * 2**attempt, 2.0))

@@ -1,0 +1,182 @@
+"""The ports: every dependency a service needs, as a typing.Protocol.
+
+Services are written against these; adapters (SQL, Redis, in-process) implement them, and one
+behavioural suite in tests/ runs against each implementation so none drifts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from roost.domain.events import Event, NewEvent
+from roost.domain.tweets import Tweet
+from roost.domain.users import User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User, password_hash: str) -> None:
+        """Store a new user; raises HandleTaken when the handle is in use, ignoring case."""
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def by_handle(self, handle: str) -> User | None:
+        """Look a user up by handle, ignoring case."""
+
+    async def credentials(self, handle: str) -> tuple[User, str] | None:
+        """The user and their password hash, for logging in."""
+
+    async def many(self, user_ids: Sequence[int]) -> dict[int, User]: ...
+
+    async def add_to_follow_counts(self, follower_id: int, followee_id: int, delta: int) -> None:
+        """Move following_count of the follower and followers_count of the followee by delta."""
+
+
+class TokenRepository(Protocol):
+    async def add(
+        self, token_hash: str, user_id: int, created_at: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def user_id_for(self, token_hash: str, now: datetime) -> int | None:
+        """The owner of a live (unexpired, unrevoked) token."""
+
+    async def revoke(self, token_hash: str) -> None: ...
+
+
+class TweetRepository(Protocol):
+    async def add(self, tweet: Tweet) -> None: ...
+
+    async def get(self, tweet_id: int) -> Tweet | None:
+        """A tweet that has not been deleted."""
+
+    async def many(self, tweet_ids: Sequence[int]) -> dict[int, Tweet]:
+        """The tweets among ``tweet_ids`` that exist and have not been deleted."""
+
+    async def mark_deleted(self, tweet_id: int, at: datetime) -> None: ...
+
+    async def by_author(self, author_id: int, before_id: int, limit: int) -> list[Tweet]:
+        """An author's live tweets with ids below ``before_id``, newest first."""
+
+    async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
+        """The ids of an author's newest live tweets, newest first."""
+
+
+class FollowRepository(Protocol):
+    async def add(self, follow_id: int, follower_id: int, followee_id: int, at: datetime) -> bool:
+        """Record a follow; False when it already existed (nothing changes then)."""
+
+    async def remove(self, follower_id: int, followee_id: int) -> bool:
+        """Remove a follow; False when there was none."""
+
+    async def exists(self, follower_id: int, followee_id: int) -> bool: ...
+
+    async def followers_page(
+        self, user_id: int, before_id: int, limit: int
+    ) -> list[tuple[int, int]]:
+        """(follow id, follower id) pairs, newest follow first, follow ids below before_id."""
+
+    async def following_page(
+        self, user_id: int, before_id: int, limit: int
+    ) -> list[tuple[int, int]]:
+        """(follow id, followee id) pairs, newest follow first, follow ids below before_id."""
+
+    async def follower_ids(self, user_id: int, after_id: int, limit: int) -> list[int]:
+        """A batch of follower ids above ``after_id`` in id order: fanout pages with it."""
+
+
+class Outbox(Protocol):
+    def add(self, event: NewEvent) -> None:
+        """Record an event; it is written with the unit of work's commit, or not at all."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the source of truth. Nothing is written unless commit() is called."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def tweets(self) -> TweetRepository: ...
+
+    @property
+    def follows(self) -> FollowRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work; read_only ones may be served by a replica and never commit."""
+
+
+class HomeFeeds(Protocol):
+    """The materialised home feeds: per owner, tweet ids newest first, capped in length."""
+
+    async def push(self, tweet_id: int, author_id: int, owner_ids: Sequence[int]) -> int:
+        """Add one tweet to many feeds; returns how many entries were new."""
+
+    async def backfill(self, owner_id: int, author_id: int, tweet_ids: Sequence[int]) -> None:
+        """Add an author's tweets to one feed (after a follow)."""
+
+    async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
+        """Take one tweet out of many feeds (after a delete)."""
+
+    async def remove_author(self, owner_id: int, author_id: int) -> None:
+        """Take all of an author's tweets out of one feed (after an unfollow)."""
+
+    async def page(self, owner_id: int, before_id: int, limit: int) -> list[int]:
+        """Up to ``limit`` tweet ids below ``before_id``, newest first."""
+
+
+class TweetCache(Protocol):
+    """Serialised tweets by id, as the bytes the API sends."""
+
+    async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]: ...
+
+    async def put_many(self, rendered: dict[int, bytes]) -> None: ...
+
+    async def discard(self, tweet_id: int) -> None: ...
+
+
+class EventSource(Protocol):
+    """Where a named consumer reads the events it has not handled yet, in commit order."""
+
+    async def read(self, consumer: str, limit: int) -> list[Event]: ...
+
+    async def acknowledge(self, consumer: str, event: Event) -> None:
+        """Record that ``consumer`` is done with ``event`` and everything before it."""
+
+    async def dead_letter(self, consumer: str, event: Event, error: str) -> None:
+        """Set aside an event that keeps failing, with the error, so the rest can go on."""
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        """Count one hit on ``key``; 0 when allowed, else the seconds until the next is."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

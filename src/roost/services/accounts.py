@@ -1,0 +1,105 @@
+"""Accounts: sign up, log in and out, and who is calling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from roost.domain import events
+from roost.domain.errors import InvalidCredentials, NotFound, RateLimited, Unauthorized
+from roost.domain.ids import IdGenerator
+from roost.domain.users import (
+    User,
+    handle_key,
+    validate_display_name,
+    validate_handle,
+    validate_password,
+)
+from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
+
+TOKEN_BYTES = 32  # 256 random bits
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        passwords: PasswordHasher,
+        rate_limiter: RateLimiter,
+        ids: IdGenerator,
+        clock: Clock,
+        *,
+        token_ttl: timedelta,
+        logins_per_minute: int,
+    ) -> None:
+        self._uow = uow
+        self._passwords = passwords
+        self._rate_limiter = rate_limiter
+        self._ids = ids
+        self._clock = clock
+        self._token_ttl = token_ttl
+        self._logins_per_minute = logins_per_minute
+
+    async def register(self, handle: str, password: str, display_name: str | None) -> User:
+        handle = validate_handle(handle)
+        name = validate_display_name(display_name, handle)
+        validate_password(password)
+        password_hash = await self._passwords.hash(password)
+        user = User(self._ids.next_id(), handle, name, 0, 0, self._clock.now())
+        async with self._uow() as uow:
+            await uow.users.add(user, password_hash)
+            uow.outbox.add(events.user_created(user.id))
+            await uow.commit()
+        return user
+
+    async def log_in(self, handle: str, password: str) -> tuple[str, User]:
+        """A new session token for the user, and the user."""
+        await self._limit_login_attempts(handle)
+        async with self._uow(read_only=True) as uow:
+            found = await uow.users.credentials(handle)
+        if found is None or not await self._passwords.verify(found[1], password):
+            raise InvalidCredentials("That handle and password do not match.")
+        user = found[0]
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.tokens.add(token_digest(token), user.id, now, now + self._token_ttl)
+            await uow.commit()
+        return token, user
+
+    async def log_out(self, token: str) -> None:
+        async with self._uow() as uow:
+            await uow.tokens.revoke(token_digest(token))
+            await uow.commit()
+
+    async def authenticate(self, token: str | None) -> User:
+        """The user a bearer token belongs to; Unauthorized for a missing, unknown or dead one."""
+        if not token:
+            raise Unauthorized("Send a session token: Authorization: Bearer <token>.")
+        async with self._uow(read_only=True) as uow:
+            user_id = await uow.tokens.user_id_for(token_digest(token), self._clock.now())
+            user = await uow.users.get(user_id) if user_id is not None else None
+        if user is None:
+            raise Unauthorized("This session token is unknown, expired or revoked.")
+        return user
+
+    async def by_handle(self, handle: str) -> User:
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.by_handle(handle)
+        if user is None:
+            raise NotFound(f"No user has the handle {handle!r}.")
+        return user
+
+    async def _limit_login_attempts(self, handle: str) -> None:
+        """Checked before the password, so guessing gains nothing once the limit is reached."""
+        retry_after = await self._rate_limiter.hit(
+            f"login:{handle_key(handle)}", self._logins_per_minute, 60
+        )
+        if retry_after:
+            raise RateLimited("Too many login attempts for this handle; wait.", retry_after)

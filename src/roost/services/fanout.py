@@ -1,0 +1,73 @@
+"""Fanout: keeps home feeds in step with the events of the log.
+
+Each handler is idempotent and checks current state before acting, so a redelivered or late
+event (a follow event handled after the unfollow) changes nothing twice and nothing wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from roost.domain import events
+from roost.domain.events import Event
+from roost.ports import HomeFeeds, UnitOfWorkFactory
+
+FOLLOWER_BATCH = 1000
+
+
+class Fanout:
+    def __init__(self, uow: UnitOfWorkFactory, feeds: HomeFeeds, *, feed_max_items: int) -> None:
+        self._uow = uow
+        self._feeds = feeds
+        self._feed_max_items = feed_max_items
+
+    async def handle(self, event: Event) -> None:
+        handler = {
+            events.TWEET_CREATED: self._deliver_tweet,
+            events.TWEET_DELETED: self._withdraw_tweet,
+            events.FOLLOW_CREATED: self._backfill,
+            events.FOLLOW_DELETED: self._remove_followee,
+        }.get(event.type)
+        if handler is not None:
+            await handler(event.payload)
+
+    async def _deliver_tweet(self, payload: dict[str, str]) -> None:
+        tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
+        async with self._uow(read_only=True) as uow:
+            if await uow.tweets.get(tweet_id) is None:  # deleted since
+                return
+        await self._feeds.push(tweet_id, author_id, [author_id])
+        async for batch in self._follower_batches(author_id):
+            await self._feeds.push(tweet_id, author_id, batch)
+
+    async def _withdraw_tweet(self, payload: dict[str, str]) -> None:
+        tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
+        await self._feeds.remove(tweet_id, [author_id])
+        async for batch in self._follower_batches(author_id):
+            await self._feeds.remove(tweet_id, batch)
+
+    async def _backfill(self, payload: dict[str, str]) -> None:
+        follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+        async with self._uow(read_only=True) as uow:
+            if not await uow.follows.exists(follower_id, followee_id):  # unfollowed since
+                return
+            recent = await uow.tweets.recent_ids_by_author(followee_id, self._feed_max_items)
+        await self._feeds.backfill(follower_id, followee_id, recent)
+
+    async def _remove_followee(self, payload: dict[str, str]) -> None:
+        follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+        async with self._uow(read_only=True) as uow:
+            if await uow.follows.exists(follower_id, followee_id):  # followed again since
+                return
+        await self._feeds.remove_author(follower_id, followee_id)
+
+    async def _follower_batches(self, author_id: int) -> AsyncIterator[list[int]]:
+        """The author's followers in batches, one short read transaction per batch."""
+        after = 0
+        while True:
+            async with self._uow(read_only=True) as uow:
+                batch = await uow.follows.follower_ids(author_id, after, FOLLOWER_BATCH)
+            if not batch:
+                return
+            yield batch
+            after = batch[-1]

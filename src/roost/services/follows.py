@@ -1,0 +1,77 @@
+"""The follow graph: follow, unfollow, and the lists of followers and following."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from roost.domain import events
+from roost.domain.cursors import decode_cursor
+from roost.domain.errors import CannotFollowSelf, NotFound
+from roost.domain.ids import IdGenerator
+from roost.domain.users import User
+from roost.ports import Clock, UnitOfWorkFactory
+from roost.services.pages import Page, check_limit, next_cursor
+
+
+class Follows:
+    def __init__(self, uow: UnitOfWorkFactory, ids: IdGenerator, clock: Clock) -> None:
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+
+    async def follow(self, follower: User, handle: str) -> None:
+        """Follow; following again changes nothing. The backfill comes from the event."""
+        async with self._uow() as uow:
+            followee = await self._existing(uow.users.by_handle(handle), handle)
+            if followee.id == follower.id:
+                raise CannotFollowSelf("You cannot follow yourself.")
+            added = await uow.follows.add(
+                self._ids.next_id(), follower.id, followee.id, self._clock.now()
+            )
+            if added:
+                await uow.users.add_to_follow_counts(follower.id, followee.id, 1)
+                uow.outbox.add(events.follow_created(follower.id, followee.id))
+                await uow.commit()
+
+    async def unfollow(self, follower: User, handle: str) -> None:
+        """Stop following; a no-op when not following."""
+        async with self._uow() as uow:
+            followee = await self._existing(uow.users.by_handle(handle), handle)
+            if await uow.follows.remove(follower.id, followee.id):
+                await uow.users.add_to_follow_counts(follower.id, followee.id, -1)
+                uow.outbox.add(events.follow_deleted(follower.id, followee.id))
+                await uow.commit()
+
+    async def followers(self, handle: str, cursor: str | None, limit: int) -> Page[User]:
+        check_limit(limit)
+        async with self._uow(read_only=True) as uow:
+            user = await self._existing(uow.users.by_handle(handle), handle)
+            found = await uow.follows.followers_page(user.id, decode_cursor(cursor), limit + 1)
+            return await self._page(uow.users.many, found, limit)
+
+    async def following(self, handle: str, cursor: str | None, limit: int) -> Page[User]:
+        check_limit(limit)
+        async with self._uow(read_only=True) as uow:
+            user = await self._existing(uow.users.by_handle(handle), handle)
+            found = await uow.follows.following_page(user.id, decode_cursor(cursor), limit + 1)
+            return await self._page(uow.users.many, found, limit)
+
+    @staticmethod
+    async def _existing(lookup: Awaitable[User | None], handle: str) -> User:
+        user = await lookup
+        if user is None:
+            raise NotFound(f"No user has the handle {handle!r}.")
+        return user
+
+    @staticmethod
+    async def _page(
+        load: Callable[[Sequence[int]], Awaitable[dict[int, User]]],
+        found: list[tuple[int, int]],
+        limit: int,
+    ) -> Page[User]:
+        page = found[:limit]
+        users = await load([user_id for _, user_id in page])
+        return Page(
+            items=[users[user_id] for _, user_id in page if user_id in users],
+            next_cursor=next_cursor(page[-1][0] if page else None, len(found) > limit),
+        )

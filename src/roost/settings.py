@@ -1,0 +1,33 @@
+"""All configuration, read once from ROOST_* environment variables at start-up and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """roost's configuration. Every field is the environment variable ROOST_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="ROOST_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///./roost.db",
+        description="SQLAlchemy-style URL; sqlite:///path (embedded) or postgresql://user@host/db",
+    )
+    feed_max_items: int = Field(800, ge=1, description="Entries kept in each home feed")
+    tweet_max_chars: int = Field(280, ge=1, le=10_000, description="Longest post, after NFC")
+    worker_id: int = Field(
+        0, ge=0, le=1023, description="Snowflake worker number; unique per running process"
+    )
+    token_ttl_days: int = Field(30, ge=1, description="How long a session token stays valid")
+    rate_limit_posts_per_minute: int = Field(300, ge=1, description="Posts per user per minute")
+    rate_limit_logins_per_minute: int = Field(
+        20, ge=1, description="Login attempts per handle per minute"
+    )
+    password_hash_time_cost: int = Field(3, ge=1, description="argon2id iterations")
+    password_hash_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")
+    tweet_cache_size: int = Field(100_000, ge=0, description="Serialised tweets kept in memory")
+    consumer_poll_seconds: float = Field(
+        0.5, gt=0, description="How often event consumers look for events they were not told of"
+    )

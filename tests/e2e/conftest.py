@@ -1,0 +1,71 @@
+"""End-to-end fixtures: the real `python -m roost serve` as a subprocess, spoken to over HTTP.
+
+- `api`: a server shared by every test of one storage backend (started once per backend for the
+  whole session, on a database of its own). Tests on it register fresh users with unique
+  handles, so they do not see each other's data. Use it unless the test needs special settings.
+- `server`: a fresh server of this test's own on `database_url` (default settings).
+- `start_server(database_url, *extra_args, env={...})`: start as many servers as the test
+  wants (e.g. with `--no-consumers`, or kill -9 one and start another on the same database);
+  all are stopped at teardown.
+
+Helpers (register, login, auth, eventually, ...) live in support.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .support import Server, ServerFactory, fresh_postgres_database
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    servers: list[Server] = []
+
+    def start(database_url: str, *extra_args: str, env: dict[str, str] | None = None) -> Server:
+        server = Server(database_url, log_dir=tmp_path / "servers", args=extra_args, env=env)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: ServerFactory, database_url: str) -> Server:
+    """A server of this test's own, with default settings."""
+    return start_server(database_url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def shared_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like the `database_url` fixture, but one database per backend for the whole session."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('shared-sqlite') / 'roost.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
+def shared_server(
+    shared_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    server = Server(shared_database_url, log_dir=tmp_path_factory.mktemp("shared-server"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def api(shared_server: Server) -> Server:
+    """The shared server of this backend (checked to be still running)."""
+    shared_server.assert_running()
+    return shared_server
