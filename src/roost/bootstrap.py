@@ -15,7 +15,7 @@ from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
 from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from roost.domain.ids import IdGenerator
-from roost.ports import EventSource
+from roost.ports import EventSource, HomeFeeds
 from roost.services.accounts import Accounts
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
@@ -35,6 +35,7 @@ class Roost:
     follows: Follows
     home_feed: HomeFeed
     fanout: Fanout
+    feeds: HomeFeeds
     events: EventSource
     doorbells: Doorbells
     engines: Engines
@@ -79,6 +80,7 @@ def build(settings: Settings) -> Roost:
         follows=Follows(uow, ids, clock),
         home_feed=HomeFeed(feeds, hydrator),
         fanout=Fanout(uow, feeds, feed_max_items=settings.feed_max_items),
+        feeds=feeds,
         events=SqlEventSource(engines),
         doorbells=doorbells,
         engines=engines,
