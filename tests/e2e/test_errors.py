@@ -46,7 +46,7 @@ def _bad_credentials(
     if variant == "unknown-token":
         return auth("not-a-real-token-" + "x" * 40), {}
     if variant == "empty-bearer":
-        return {"Authorization": "Bearer "}, {}
+        return {"Authorization": "Bearer"}, {}
     if variant == "revoked-token":
         token = login(api.client, intruder.handle)
         revoked = api.client.delete("/sessions", headers=auth(token))
@@ -108,20 +108,21 @@ def test_public_endpoints_need_no_session(api: Server) -> None:
 # Malformed requests
 
 
+# Bodies that are not JSON at all are 400 invalid_json; JSON of the wrong shape is 422.
 MALFORMED_BODIES = [
-    b'{"handle": ',
-    b"{not json}",
-    b"",
-    b"null",
-    b"[]",
-    b'"a string"',
-    b"42",
-    b"\xff\xfe\x00garbage",
+    (b'{"handle": ', 400, "invalid_json"),
+    (b"{not json}", 400, "invalid_json"),
+    (b"\xff\xfe\x00garbage", 400, "invalid_json"),
+    (b"", 422, "invalid_request"),
+    (b"null", 422, "invalid_request"),
+    (b"[]", 422, "invalid_request"),
+    (b'"a string"', 422, "invalid_request"),
+    (b"42", 422, "invalid_request"),
 ]
 
 
-@pytest.mark.parametrize("raw", MALFORMED_BODIES, ids=lambda raw: repr(raw)[:24])
-def test_malformed_json_is_invalid_request(api: Server, raw: bytes) -> None:
+@pytest.mark.parametrize(("raw", "status", "code"), MALFORMED_BODIES, ids=lambda v: repr(v)[:24])
+def test_malformed_bodies_are_refused(api: Server, raw: bytes, status: int, code: str) -> None:
     account = new_account(api.client, "malformed")
     json_headers = {"Content-Type": "application/json"}
     for path, headers in (
@@ -130,7 +131,7 @@ def test_malformed_json_is_invalid_request(api: Server, raw: bytes) -> None:
         ("/tweet", {**json_headers, **account.headers}),
     ):
         response = api.client.post(path, content=raw, headers=headers)
-        assert_error(response, 422, "invalid_request")
+        assert_error(response, status, code)
     # Still nothing posted, and still able to post.
     assert get_page(api.client, f"/users/{account.handle}/tweets", account)["items"] == []
     post_tweet(api.client, account, "fine")

@@ -1,4 +1,9 @@
-"""Fixed-window rate limits kept in process memory (embedded mode: one process)."""
+"""Token-bucket rate limits kept in process memory (embedded mode: one process).
+
+A bucket holds ``limit`` tokens and refills at ``limit`` per window, so a burst of ``limit`` is
+allowed and then one more every window/limit seconds; unlike fixed windows, no burst of twice
+the limit across a window boundary.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,31 @@ import math
 import time
 from collections.abc import Callable
 
+_MAX_BUCKETS = 100_000
+
 
 class LocalRateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._windows: dict[str, tuple[int, int]] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated at)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = self._clock()
-        window = int(now // window_seconds)
-        current, count = self._windows.get(key, (window, 0))
-        if current != window:
-            count = 0
-            self._drop_stale(window, window_seconds)
-        if count >= limit:
-            return max(1, math.ceil((window + 1) * window_seconds - now))
-        self._windows[key] = (window, count + 1)
+        rate = limit / window_seconds
+        tokens, updated = self._buckets.get(key, (float(limit), now))
+        tokens = min(float(limit), tokens + (now - updated) * rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / rate))
+        if len(self._buckets) >= _MAX_BUCKETS:
+            self._forget_full_buckets(now)
+        self._buckets[key] = (tokens - 1, now)
         return 0
 
-    def _drop_stale(self, window: int, window_seconds: int) -> None:
-        """Forget keys of past windows now and then, so memory stays bounded."""
-        if len(self._windows) > 10_000:
-            self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+    def _forget_full_buckets(self, now: float) -> None:
+        """A bucket idle long enough to be full again says nothing: drop those."""
+        self._buckets = {
+            key: (tokens, updated)
+            for key, (tokens, updated) in self._buckets.items()
+            if now - updated < 60
+        }
