@@ -20,6 +20,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "ROOST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+REDIS_URL = os.environ.get("ROOST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_START = (
+    'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no'
+)
 
 # Fast password hashing for tests: the production defaults cost ~150 ms per hash.
 TEST_ENV = {
@@ -30,7 +34,7 @@ TEST_ENV = {
 
 def _require_port(url: str, service: str, how_to_start: str) -> None:
     parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+    host, port = parts.hostname or "127.0.0.1", parts.port or (6379 if "redis" in url else 5432)
     try:
         with socket.create_connection((host, port), timeout=2):
             return
@@ -67,6 +71,23 @@ def postgres_url() -> Iterator[str]:
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file of this test's own."""
     return f"sqlite:///{tmp_path / 'roost.db'}"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    _require_port(REDIS_URL, "Redis", REDIS_START)
+    prefix = f"roost-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

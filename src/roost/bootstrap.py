@@ -1,33 +1,74 @@
-"""Builds roost from its settings: the one place that knows both the adapters and the services."""
+"""Builds roost from its settings: the one place that knows both the adapters and the services.
+
+Embedded (no ROOST_REDIS_URL): feeds in SQL, caches and signals in process, and one consumer
+that reads the outbox directly. Scaled (ROOST_REDIS_URL set): feeds and caches in Redis, a relay
+that moves outbox events into a Redis Stream, and consumer groups that read it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import text
 
 from roost.adapters.clock import SystemClock
 from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
-from roost.adapters.local.wakeup import Doorbells
+from roost.adapters.local.signals import LocalSignals
+from roost.adapters.local.wakeup import Doorbells, Wakeup
 from roost.adapters.passwords import Argon2PasswordHasher
+from roost.adapters.redis.connection import connect
+from roost.adapters.redis.feed_store import RedisHomeFeeds
+from roost.adapters.redis.keys import Keys
+from roost.adapters.redis.rate_limiter import RedisRateLimiter
+from roost.adapters.redis.signals import RedisSignals
+from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
+from roost.adapters.redis.tweet_cache import RedisTweetCache
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
 from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from roost.domain.events import Event
 from roost.domain.ids import IdGenerator
-from roost.ports import EventSource, HomeFeeds
+from roost.ports import EventSource, HomeFeeds, RateLimiter, Signals, TweetCache
 from roost.services.accounts import Accounts
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
 from roost.services.follows import Follows
 from roost.services.hydration import TweetHydrator
 from roost.services.publishing import Publishing
+from roost.services.sessions import SessionCache
 from roost.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OUTBOX_TOPIC = "outbox"
 
 
 @dataclass(frozen=True, slots=True)
+class ConsumerSpec:
+    """One event consumer: where it reads, what handles each event, what wakes it.
+
+    ``wakeup`` is None for sources that wait for events themselves (Redis Streams block)."""
+
+    name: str
+    source: EventSource
+    handler: Callable[[Event], Awaitable[None]]
+    wakeup: Wakeup | None
+
+
+@dataclass
 class Roost:
-    """The wired application: services for the entry points, and what they must close."""
+    """The wired application: services for the entry points, and what they must start and close."""
 
     settings: Settings
     accounts: Accounts
@@ -36,32 +77,123 @@ class Roost:
     home_feed: HomeFeed
     fanout: Fanout
     feeds: HomeFeeds
-    events: EventSource
-    doorbells: Doorbells
+    consumers: list[ConsumerSpec]
     engines: Engines
+    redis: Redis | None
+    _background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start the background listeners (cross-process signals) this process needs."""
+        self._tasks = [asyncio.create_task(job()) for job in self._background]
+
+    async def health(self) -> dict[str, str]:
+        """ "ok" or "down" for each backing service."""
+        checks = {"database": "ok"}
+        try:
+            async with self.engines.reader.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            checks["database"] = "down"
+        if self.redis is not None:
+            try:
+                await asyncio.wait_for(self.redis.ping(), 1.0)
+                checks["redis"] = "ok"
+            except Exception:
+                checks["redis"] = "down"
+        return checks
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engines.dispose()
+
+
+@dataclass
+class _FastLayer:
+    """What differs between the modes."""
+
+    feeds: HomeFeeds
+    tweet_cache: TweetCache
+    rate_limiter: RateLimiter
+    signals: Signals
+
+
+class _OutboxBell:
+    """Rung after every commit that wrote events: wakes this process's consumers and, in scaled
+    mode, every relay (best effort; relays also poll)."""
+
+    def __init__(self, doorbells: Doorbells, signals: Signals, announce: bool) -> None:
+        self._doorbells = doorbells
+        self._signals = signals
+        self._announce = announce
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def ring(self) -> None:
+        self._doorbells.ring_all()
+        if self._announce:
+            task = asyncio.get_running_loop().create_task(self._tell_others())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _tell_others(self) -> None:
+        try:
+            await self._signals.publish(OUTBOX_TOPIC, "")
+        except Exception as error:
+            log.debug("outbox doorbell not sent: %r", error)
 
 
 def build(settings: Settings) -> Roost:
     engines = create_engines(settings.database_url)
+    redis = connect(settings.redis_url) if settings.redis_url else None
+    keys = Keys(settings.redis_prefix)
+    lru = LruTweetCache(settings.tweet_cache_size)
+    fast = (
+        _redis_layer(settings, redis, keys, lru) if redis else _local_layer(settings, engines, lru)
+    )
     doorbells = Doorbells()
-    uow = SqlUnitOfWorkFactory(engines, on_events=doorbells.ring_all)
-    feeds = SqlHomeFeeds(engines, settings.feed_max_items)
-    hydrator = TweetHydrator(uow, LruTweetCache(settings.tweet_cache_size))
+    bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
+    uow = SqlUnitOfWorkFactory(engines, on_events=bell.ring)
+    hydrator = TweetHydrator(uow, fast.tweet_cache)
     ids = IdGenerator(settings.worker_id)
     clock = SystemClock()
-    rate_limiter = LocalRateLimiter()
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
+    fanout = Fanout(uow, fast.feeds, hydrator, feed_max_items=settings.feed_max_items)
+    outbox = SqlEventSource(engines)
+    if redis is None:
+        consumers = [ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new())]
+        background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    else:
+        relay_bell = doorbells.new()
+        fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
+        publisher = RedisStreamPublisher(redis, keys, settings.stream_max_len)
+        stream = RedisStreamEventSource(
+            redis,
+            keys,
+            f"{socket.gethostname()}-{os.getpid()}",
+            claim_idle_seconds=settings.stream_claim_idle_seconds,
+            max_deliveries=settings.stream_max_deliveries,
+        )
+        consumers = [
+            ConsumerSpec("relay", outbox, publisher.publish, relay_bell),
+            ConsumerSpec("fanout", stream, fanout.handle, None),
+        ]
+        assert isinstance(fast.signals, RedisSignals)
+        background = [fast.signals.listen]
     return Roost(
         settings=settings,
         accounts=Accounts(
             uow,
             passwords,
-            rate_limiter,
+            fast.rate_limiter,
+            SessionCache(fast.signals, settings.session_cache_seconds),
             ids,
             clock,
             token_ttl=timedelta(days=settings.token_ttl_days),
@@ -69,19 +201,39 @@ def build(settings: Settings) -> Roost:
         ),
         publishing=Publishing(
             uow,
-            feeds,
+            fast.feeds,
             hydrator,
-            rate_limiter,
+            fast.rate_limiter,
             ids,
             clock,
             max_chars=settings.tweet_max_chars,
             posts_per_minute=settings.rate_limit_posts_per_minute,
         ),
         follows=Follows(uow, ids, clock),
-        home_feed=HomeFeed(feeds, hydrator),
-        fanout=Fanout(uow, feeds, feed_max_items=settings.feed_max_items),
-        feeds=feeds,
-        events=SqlEventSource(engines),
-        doorbells=doorbells,
+        home_feed=HomeFeed(uow, fast.feeds, hydrator, feed_max_items=settings.feed_max_items),
+        fanout=fanout,
+        feeds=fast.feeds,
+        consumers=consumers,
         engines=engines,
+        redis=redis,
+        _background=background,
+    )
+
+
+def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _FastLayer:
+    return _FastLayer(
+        feeds=SqlHomeFeeds(engines, settings.feed_max_items),
+        tweet_cache=lru,
+        rate_limiter=LocalRateLimiter(),
+        signals=LocalSignals(),
+    )
+
+
+def _redis_layer(settings: Settings, redis: Redis, keys: Keys, lru: LruTweetCache) -> _FastLayer:
+    signals = RedisSignals(redis, keys.signals)
+    return _FastLayer(
+        feeds=RedisHomeFeeds(redis, keys, settings.feed_max_items),
+        tweet_cache=RedisTweetCache(redis, keys, lru, signals, settings.tweet_cache_ttl_seconds),
+        rate_limiter=RedisRateLimiter(redis, keys),
+        signals=signals,
     )

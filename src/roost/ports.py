@@ -6,7 +6,8 @@ behavioural suite in tests/ runs against each implementation so none drifts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -61,6 +62,12 @@ class TweetRepository(Protocol):
 
     async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
         """The ids of an author's newest live tweets, newest first."""
+
+    async def ids_by_author_since(self, author_id: int, since_id: int, limit: int) -> list[int]:
+        """The ids of an author's tweets (deleted ones too) from ``since_id`` on, newest first."""
+
+    async def home_timeline_ids(self, user_id: int, limit: int) -> list[int]:
+        """The pull model: the newest live tweets of the user and everyone they follow."""
 
 
 class FollowRepository(Protocol):
@@ -126,33 +133,64 @@ class UnitOfWorkFactory(Protocol):
         """A new unit of work; read_only ones may be served by a replica and never commit."""
 
 
+class StoreUnavailable(Exception):
+    """A fast store (Redis) cannot be reached; services fall back to the source of truth."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSlice:
+    """Part of a home feed: tweet ids newest first, and what the store had of them at hand.
+
+    ``rendered`` holds the serialised tweets a store could return in the same round trip;
+    ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
+    """
+
+    tweet_ids: list[int]
+    rendered: dict[int, bytes] = field(default_factory=dict)
+    deleted: frozenset[int] = frozenset()
+
+
 class HomeFeeds(Protocol):
-    """The materialised home feeds: per owner, tweet ids newest first, capped in length."""
+    """The materialised home feeds: per owner, tweet ids newest first, capped in length.
 
-    async def push(self, tweet_id: int, author_id: int, owner_ids: Sequence[int]) -> int:
-        """Add one tweet to many feeds; returns how many entries were new."""
+    A feed may be missing from the store (never built, evicted, or lost with a Redis): pushes
+    then skip it, and the next read rebuilds it from SQL with ``materialise``.
+    Methods raise StoreUnavailable when the store cannot be reached.
+    """
 
-    async def backfill(self, owner_id: int, author_id: int, tweet_ids: Sequence[int]) -> None:
-        """Add an author's tweets to one feed (after a follow)."""
+    async def push(self, tweet_id: int, owner_ids: Sequence[int]) -> int:
+        """Add one tweet to the feeds that exist; returns how many entries were new."""
+
+    async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
+        """Add tweets to one feed, if it exists (after a follow)."""
+
+    async def materialise(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
+        """Create a feed from tweets pulled from SQL, merging with whatever it already holds."""
 
     async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
         """Take one tweet out of many feeds (after a delete)."""
 
-    async def remove_author(self, owner_id: int, author_id: int) -> None:
-        """Take all of an author's tweets out of one feed (after an unfollow)."""
+    async def remove_from(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
+        """Take tweets out of one feed (after an unfollow)."""
 
-    async def page(self, owner_id: int, before_id: int, limit: int) -> list[int]:
-        """Up to ``limit`` tweet ids below ``before_id``, newest first."""
+    async def oldest(self, owner_id: int) -> int | None:
+        """The oldest tweet id in a feed; None when the feed is empty or missing."""
+
+    async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
+        """Up to ``limit`` entries below ``before_id``, newest first; None: the feed is missing."""
 
 
 class TweetCache(Protocol):
     """Serialised tweets by id, as the bytes the API sends."""
 
-    async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]: ...
+    async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]:
+        """What the cache holds; an empty value means "deleted": do not load it again."""
 
-    async def put_many(self, rendered: dict[int, bytes]) -> None: ...
+    async def put_many(self, rendered: dict[int, bytes]) -> None:
+        """Cache tweets, without overwriting what is there (a deletion mark in particular)."""
 
-    async def discard(self, tweet_id: int) -> None: ...
+    async def mark_deleted(self, tweet_id: int) -> None:
+        """Never serve this tweet again, from any process's cache."""
 
 
 class EventSource(Protocol):
@@ -160,11 +198,21 @@ class EventSource(Protocol):
 
     async def read(self, consumer: str, limit: int) -> list[Event]: ...
 
-    async def acknowledge(self, consumer: str, event: Event) -> None:
-        """Record that ``consumer`` is done with ``event`` and everything before it."""
+    async def acknowledge(self, consumer: str, handled: Sequence[Event]) -> None:
+        """Record that ``consumer`` is done with these events (a batch read earlier)."""
 
     async def dead_letter(self, consumer: str, event: Event, error: str) -> None:
         """Set aside an event that keeps failing, with the error, so the rest can go on."""
+
+
+class Signals(Protocol):
+    """Small messages to every process (this one included): "drop token X", "events wait"."""
+
+    async def publish(self, topic: str, key: str) -> None: ...
+
+    def subscribe(self, topic: str, callback: Callable[[str], None]) -> None:
+        """Call ``callback(key)`` for each message on ``topic``; ``""`` means "drop everything"
+        (sent after a lost connection, when messages may have been missed)."""
 
 
 class PasswordHasher(Protocol):

@@ -15,6 +15,11 @@ class Settings(BaseSettings):
         "sqlite:///./roost.db",
         description="SQLAlchemy-style URL; sqlite:///path (embedded) or postgresql://user@host/db",
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db: switches on scaled mode (feeds, caches, event streams)",
+    )
+    redis_prefix: str = Field("roost:", description="Prefix of every Redis key roost writes")
     feed_max_items: int = Field(800, ge=1, description="Entries kept in each home feed")
     tweet_max_chars: int = Field(280, ge=1, le=10_000, description="Longest post, after NFC")
     worker_id: int = Field(
@@ -28,6 +33,21 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(3, ge=1, description="argon2id iterations")
     password_hash_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")
     tweet_cache_size: int = Field(100_000, ge=0, description="Serialised tweets kept in memory")
+    tweet_cache_ttl_seconds: int = Field(
+        86_400, ge=1, description="How long Redis keeps a serialised tweet"
+    )
+    session_cache_seconds: float = Field(
+        10.0, ge=0, description="How long a process trusts a token it has checked"
+    )
     consumer_poll_seconds: float = Field(
-        0.5, gt=0, description="How often event consumers look for events they were not told of"
+        0.25, gt=0, description="How often event consumers look for events they were not told of"
+    )
+    stream_claim_idle_seconds: float = Field(
+        30.0, gt=0, description="Silence after which a worker's events are taken over by another"
+    )
+    stream_max_deliveries: int = Field(
+        5, ge=1, description="Deliveries of one event before it goes to the dead letters"
+    )
+    stream_max_len: int = Field(
+        1_000_000, ge=1000, description="Events the Redis stream keeps (approximately)"
     )

@@ -1,4 +1,8 @@
-"""A wired roost (services over real storage) on a fresh, migrated database of its own."""
+"""A wired roost (services over real storage) on a fresh, migrated database of its own.
+
+Every behavioural test here runs three times: embedded on SQLite, embedded on PostgreSQL, and
+scaled (PostgreSQL + Redis, with the outbox relayed through a Redis Stream).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,31 @@ import pytest
 from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
 from roost.domain.users import User
-from roost.entrypoints.workers.consumer import ConsumerLoop
 from roost.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.integration.support import Consumers
+
+MODES = ["sqlite", "postgresql", "scaled"]
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, feed_max_items=50)
+@pytest.fixture(params=MODES)
+def settings(request: pytest.FixtureRequest) -> Settings:
+    database = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    options: dict[str, object] = {
+        "database_url": request.getfixturevalue(database),
+        "feed_max_items": 50,
+        "consumer_poll_seconds": 0.05,
+    }
+    if request.param == "scaled":
+        options |= {"redis_url": REDIS_URL, "redis_prefix": request.getfixturevalue("redis_prefix")}
+    return Settings(**options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 async def roost(settings: Settings) -> AsyncIterator[Roost]:
     await upgrade_async(settings.database_url)
     wired = build(settings)
+    wired.start()
     try:
         yield wired
     finally:
@@ -30,11 +46,8 @@ async def roost(settings: Settings) -> AsyncIterator[Roost]:
 
 
 @pytest.fixture
-def fanout(roost: Roost) -> ConsumerLoop:
-    """The fanout consumer, driven by hand: ``await fanout.drain()`` handles what is waiting."""
-    return ConsumerLoop(
-        "fanout", roost.events, roost.fanout.handle, roost.doorbells.new(), poll_seconds=0.1
-    )
+def fanout(roost: Roost) -> Consumers:
+    return Consumers(roost)
 
 
 @pytest.fixture

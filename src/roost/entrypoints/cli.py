@@ -65,6 +65,7 @@ async def _work(settings: Settings) -> None:
 
     await upgrade_async(settings.database_url)
     roost = build(settings)
+    roost.start()
     consumers = Consumers(roost)
     task = asyncio.create_task(consumers.run_until_cancelled())
     loop = asyncio.get_running_loop()

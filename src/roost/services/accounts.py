@@ -17,6 +17,7 @@ from roost.domain.users import (
     validate_password,
 )
 from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
+from roost.services.sessions import SessionCache
 
 TOKEN_BYTES = 32  # 256 random bits
 
@@ -32,6 +33,7 @@ class Accounts:
         uow: UnitOfWorkFactory,
         passwords: PasswordHasher,
         rate_limiter: RateLimiter,
+        sessions: SessionCache,
         ids: IdGenerator,
         clock: Clock,
         *,
@@ -41,6 +43,7 @@ class Accounts:
         self._uow = uow
         self._passwords = passwords
         self._rate_limiter = rate_limiter
+        self._sessions = sessions
         self._ids = ids
         self._clock = clock
         self._token_ttl = token_ttl
@@ -74,19 +77,26 @@ class Accounts:
         return token, user
 
     async def log_out(self, token: str) -> None:
+        digest = token_digest(token)
         async with self._uow() as uow:
-            await uow.tokens.revoke(token_digest(token))
+            await uow.tokens.revoke(digest)
             await uow.commit()
+        await self._sessions.revoke(digest)
 
     async def authenticate(self, token: str | None) -> User:
         """The user a bearer token belongs to; Unauthorized for a missing, unknown or dead one."""
         if not token:
             raise Unauthorized("Send a session token: Authorization: Bearer <token>.")
+        digest = token_digest(token)
+        user = self._sessions.get(digest)
+        if user is not None:
+            return user
         async with self._uow(read_only=True) as uow:
-            user_id = await uow.tokens.user_id_for(token_digest(token), self._clock.now())
+            user_id = await uow.tokens.user_id_for(digest, self._clock.now())
             user = await uow.users.get(user_id) if user_id is not None else None
         if user is None:
             raise Unauthorized("This session token is unknown, expired or revoked.")
+        self._sessions.put(digest, user)
         return user
 
     async def by_handle(self, handle: str) -> User:

@@ -11,14 +11,23 @@ from collections.abc import AsyncIterator
 from roost.domain import events
 from roost.domain.events import Event
 from roost.ports import HomeFeeds, UnitOfWorkFactory
+from roost.services.hydration import TweetHydrator
 
 FOLLOWER_BATCH = 1000
 
 
 class Fanout:
-    def __init__(self, uow: UnitOfWorkFactory, feeds: HomeFeeds, *, feed_max_items: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        feeds: HomeFeeds,
+        hydrator: TweetHydrator,
+        *,
+        feed_max_items: int,
+    ) -> None:
         self._uow = uow
         self._feeds = feeds
+        self._hydrator = hydrator
         self._feed_max_items = feed_max_items
 
     async def handle(self, event: Event) -> None:
@@ -27,21 +36,24 @@ class Fanout:
             events.TWEET_DELETED: self._withdraw_tweet,
             events.FOLLOW_CREATED: self._backfill,
             events.FOLLOW_DELETED: self._remove_followee,
+            events.USER_CREATED: self._create_feed,
         }.get(event.type)
         if handler is not None:
             await handler(event.payload)
 
     async def _deliver_tweet(self, payload: dict[str, str]) -> None:
+        """Push to the author and every follower, a batch of followers per round trip."""
         tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
         async with self._uow(read_only=True) as uow:
             if await uow.tweets.get(tweet_id) is None:  # deleted since
                 return
-        await self._feeds.push(tweet_id, author_id, [author_id])
+        await self._feeds.push(tweet_id, [author_id])
         async for batch in self._follower_batches(author_id):
-            await self._feeds.push(tweet_id, author_id, batch)
+            await self._feeds.push(tweet_id, batch)
 
     async def _withdraw_tweet(self, payload: dict[str, str]) -> None:
         tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
+        await self._hydrator.forget(tweet_id)  # again: the request's attempt may have failed
         await self._feeds.remove(tweet_id, [author_id])
         async for batch in self._follower_batches(author_id):
             await self._feeds.remove(tweet_id, batch)
@@ -52,14 +64,23 @@ class Fanout:
             if not await uow.follows.exists(follower_id, followee_id):  # unfollowed since
                 return
             recent = await uow.tweets.recent_ids_by_author(followee_id, self._feed_max_items)
-        await self._feeds.backfill(follower_id, followee_id, recent)
+        await self._feeds.backfill(follower_id, recent)
 
     async def _remove_followee(self, payload: dict[str, str]) -> None:
+        """Remove the followee's tweets still in the feed: those no older than its oldest entry."""
         follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
+        oldest = await self._feeds.oldest(follower_id)
+        if oldest is None:
+            return
         async with self._uow(read_only=True) as uow:
             if await uow.follows.exists(follower_id, followee_id):  # followed again since
                 return
-        await self._feeds.remove_author(follower_id, followee_id)
+            theirs = await uow.tweets.ids_by_author_since(followee_id, oldest, self._feed_max_items)
+        await self._feeds.remove_from(follower_id, theirs)
+
+    async def _create_feed(self, payload: dict[str, str]) -> None:
+        """A new user's feed exists from the start, so the first pushes land in it."""
+        await self._feeds.materialise(int(payload["user_id"]), [])
 
     async def _follower_batches(self, author_id: int) -> AsyncIterator[list[int]]:
         """The author's followers in batches, one short read transaction per batch."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from roost.domain import events
 from roost.domain.cursors import decode_cursor
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
 from roost.domain.tweets import Author, Tweet, normalise_content
 from roost.domain.users import User
-from roost.ports import Clock, HomeFeeds, RateLimiter, UnitOfWorkFactory
+from roost.ports import Clock, HomeFeeds, RateLimiter, StoreUnavailable, UnitOfWorkFactory
 from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit, next_cursor
 from roost.services.views import render_tweet
+
+log = logging.getLogger(__name__)
 
 
 class Publishing:
@@ -53,7 +57,7 @@ class Publishing:
             await uow.tweets.add(tweet)
             uow.outbox.add(events.tweet_created(tweet.id, author.id))
             await uow.commit()
-        await self._feeds.push(tweet.id, author.id, [author.id])
+        await self._show_to_author(tweet)
         return tweet
 
     async def get(self, tweet_id: int) -> bytes:
@@ -85,6 +89,13 @@ class Publishing:
             items=[render_tweet(tweet) for tweet in page],
             next_cursor=next_cursor(page[-1].id if page else None, len(found) > limit),
         )
+
+    async def _show_to_author(self, tweet: Tweet) -> None:
+        """The author sees the post at once. Fanout repeats it, so a failure here loses nothing."""
+        try:
+            await self._feeds.push(tweet.id, [tweet.author.id])
+        except StoreUnavailable:
+            log.warning("feed store unavailable; tweet %s reaches feeds through fanout", tweet.id)
 
     async def _limit_rate(self, author: User) -> None:
         retry_after = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)

@@ -1,4 +1,5 @@
-"""An in-process LRU of serialised tweets (embedded mode's tweet cache)."""
+"""An in-process LRU of serialised tweets: embedded mode's tweet cache, and the front of the
+Redis one in scaled mode. An empty value marks a deleted tweet."""
 
 from __future__ import annotations
 
@@ -23,11 +24,20 @@ class LruTweetCache:
     async def put_many(self, rendered: dict[int, bytes]) -> None:
         if self._capacity == 0:
             return
-        self._items.update(rendered)
-        for tweet_id in rendered:
+        for tweet_id, body in rendered.items():
+            self._items.setdefault(tweet_id, body)  # never overwrite a deletion mark
             self._items.move_to_end(tweet_id)
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
-    async def discard(self, tweet_id: int) -> None:
+    async def mark_deleted(self, tweet_id: int) -> None:
+        if self._capacity:
+            self._items[tweet_id] = b""
+            self._items.move_to_end(tweet_id)
+
+    def drop(self, tweet_id: int) -> None:
+        """Forget an entry (another process marked it deleted; Redis holds the mark)."""
         self._items.pop(tweet_id, None)
+
+    def clear(self) -> None:
+        self._items.clear()

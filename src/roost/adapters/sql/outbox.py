@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select, text, tuple_
@@ -65,7 +65,10 @@ class SqlEventSource:
             rows = (await conn.execute(query)).all()
         return [Event(row.id, row.type, json.loads(row.payload), txid=row.txid) for row in rows]
 
-    async def acknowledge(self, consumer: str, event: Event) -> None:
+    async def acknowledge(self, consumer: str, handled: Sequence[Event]) -> None:
+        if not handled:
+            return
+        event = handled[-1]
         position = (event.txid, event.id)
         async with self._engines.writer.begin() as conn:
             saved = await conn.execute(

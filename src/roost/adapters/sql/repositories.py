@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -179,6 +179,25 @@ class SqlTweets:
             .limit(limit)
         )
         return [_tweet(row) for row in await self._conn.execute(query)]
+
+    async def ids_by_author_since(self, author_id: int, since_id: int, limit: int) -> list[int]:
+        query = (
+            select(tweets.c.id)
+            .where(tweets.c.author_id == author_id, tweets.c.id >= since_id)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+        return list((await self._conn.execute(query)).scalars())
+
+    async def home_timeline_ids(self, user_id: int, limit: int) -> list[int]:
+        followees = select(followers.c.followee_id).where(followers.c.follower_id == user_id)
+        query = (
+            select(tweets.c.id)
+            .where(or_(tweets.c.author_id == user_id, tweets.c.author_id.in_(followees)), _LIVE)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+        return list((await self._conn.execute(query)).scalars())
 
     async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
         query = (

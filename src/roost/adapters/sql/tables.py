@@ -112,10 +112,7 @@ feeds_tweets = Table(
     metadata,
     Column("feed_id", BigInteger, ForeignKey("feeds.id"), primary_key=True),
     Column("tweet_id", BigInteger, primary_key=True),
-    # kept beside the entry so an unfollow removes an author's entries without a join
-    Column("author_id", BigInteger, nullable=False),
     Index("ix_feeds_tweets_tweet_id", "tweet_id"),
-    Index("ix_feeds_tweets_feed_author", "feed_id", "author_id"),
 )
 
 # The outbox. ``txid`` is the writing transaction's id on PostgreSQL (0 on SQLite, where writes

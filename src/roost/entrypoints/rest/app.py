@@ -35,6 +35,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await upgrade_async(settings.database_url)
         state["roost"] = wired = build(settings)
+        wired.start()
         consumers = Consumers(wired)
         if run_consumers:
             consumers.start()

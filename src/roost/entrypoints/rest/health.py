@@ -2,14 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Response, get
 
+from roost.bootstrap import Roost
 from roost.entrypoints.rest.schemas import Health
 
 
-@get("/healthz", tags=["operations"], summary="Liveness")
-async def healthz() -> Health:
-    return Health("ok")
+@get("/healthz", tags=["operations"], summary="Health of the process and what it depends on")
+async def healthz(roost: Roost) -> Response[Health]:
+    """200 "ok"; 200 "degraded" when Redis is down (feeds are served from SQL, slower); 503 when
+    the database is down."""
+    checks = await roost.health()
+    if checks["database"] != "ok":
+        return Response(Health("down", checks), status_code=503)
+    return Response(Health("ok" if all(v == "ok" for v in checks.values()) else "degraded", checks))
 
 
 @get("/openapi.json", include_in_schema=False)

@@ -42,3 +42,4 @@ class TweetPage(msgspec.Struct):
 
 class Health(msgspec.Struct):
     status: str
+    checks: dict[str, str]

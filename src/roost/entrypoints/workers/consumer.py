@@ -24,7 +24,7 @@ class ConsumerLoop:
         name: str,
         source: EventSource,
         handler: Handler,
-        wakeup: Wakeup,
+        wakeup: Wakeup | None,
         *,
         poll_seconds: float,
         batch_size: int = 100,
@@ -47,7 +47,7 @@ class ConsumerLoop:
                 log.exception("consumer %s could not read or acknowledge; retrying", self.name)
                 await asyncio.sleep(self._poll_seconds)
                 continue
-            if not handled:
+            if not handled and self._wakeup is not None:
                 await self._wakeup.wait(self._poll_seconds)
 
     async def drain(self) -> int:
@@ -59,14 +59,15 @@ class ConsumerLoop:
 
     def stop(self) -> None:
         self._stopping = True
-        self._wakeup.ring()
+        if self._wakeup is not None:
+            self._wakeup.ring()
 
     async def _consume_batch(self) -> int:
         batch = await self._source.read(self.name, self._batch_size)
         for event in batch:
             await self._handle(event)
         if batch:
-            await self._source.acknowledge(self.name, batch[-1])
+            await self._source.acknowledge(self.name, batch)
         return len(batch)
 
     async def _handle(self, event: Event) -> None:

@@ -13,13 +13,8 @@ class Consumers:
     def __init__(self, roost: Roost) -> None:
         poll = roost.settings.consumer_poll_seconds
         self.loops = [
-            ConsumerLoop(
-                "fanout",
-                roost.events,
-                roost.fanout.handle,
-                roost.doorbells.new(),
-                poll_seconds=poll,
-            ),
+            ConsumerLoop(spec.name, spec.source, spec.handler, spec.wakeup, poll_seconds=poll)
+            for spec in roost.consumers
         ]
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -145,22 +145,17 @@ def upgrade() -> None:
         "feeds_tweets",
         sa.Column("feed_id", sa.BigInteger(), nullable=False),
         sa.Column("tweet_id", sa.BigInteger(), nullable=False),
-        sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["feed_id"],
             ["feeds.id"],
         ),
         sa.PrimaryKeyConstraint("feed_id", "tweet_id"),
     )
-    op.create_index(
-        "ix_feeds_tweets_feed_author", "feeds_tweets", ["feed_id", "author_id"], unique=False
-    )
     op.create_index("ix_feeds_tweets_tweet_id", "feeds_tweets", ["tweet_id"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index("ix_feeds_tweets_tweet_id", table_name="feeds_tweets")
-    op.drop_index("ix_feeds_tweets_feed_author", table_name="feeds_tweets")
 
     op.drop_table("feeds_tweets")
     op.drop_index("ix_tweets_in_reply_to", table_name="tweets")

@@ -1,0 +1,1 @@
+"""Scaled mode's fast layer in Redis: home feeds, the tweet cache, event streams, rate limits."""

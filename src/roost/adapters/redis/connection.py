@@ -1,0 +1,32 @@
+"""Connecting to Redis, and turning its connection errors into StoreUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.asyncio import Redis
+from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+
+from roost.ports import StoreUnavailable
+
+_UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, OSError)
+
+
+def connect(url: str) -> Redis:
+    """A pooled client. Timeouts are short so a dead Redis is noticed, not waited on."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=5.0,
+        health_check_interval=15,
+        max_connections=64,
+    )
+
+
+@contextmanager
+def unavailable_on_error() -> Iterator[None]:
+    try:
+        yield
+    except _UNREACHABLE as error:
+        raise StoreUnavailable(f"Redis is unreachable: {error}") from error
