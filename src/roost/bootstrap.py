@@ -165,7 +165,13 @@ def build(settings: Settings) -> Roost:
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
-    fanout = Fanout(uow, fast.feeds, hydrator, feed_max_items=settings.feed_max_items)
+    fanout = Fanout(
+        uow,
+        fast.feeds,
+        hydrator,
+        feed_max_items=settings.feed_max_items,
+        batch_size=settings.fanout_batch_size,
+    )
     outbox = SqlEventSource(engines)
     if redis is None:
         consumers = [ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new())]
@@ -180,6 +186,7 @@ def build(settings: Settings) -> Roost:
             f"{socket.gethostname()}-{os.getpid()}",
             claim_idle_seconds=settings.stream_claim_idle_seconds,
             max_deliveries=settings.stream_max_deliveries,
+            block_seconds=settings.consumer_poll_seconds,
         )
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell),

@@ -193,6 +193,13 @@ class TweetCache(Protocol):
         """Never serve this tweet again, from any process's cache."""
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    consumer: str
+    event: Event
+    error: str
+
+
 class EventSource(Protocol):
     """Where a named consumer reads the events it has not handled yet, in commit order."""
 
@@ -203,6 +210,9 @@ class EventSource(Protocol):
 
     async def dead_letter(self, consumer: str, event: Event, error: str) -> None:
         """Set aside an event that keeps failing, with the error, so the rest can go on."""
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """The newest events set aside, newest first."""
 
 
 class Signals(Protocol):

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     redis_prefix: str = Field("roost:", description="Prefix of every Redis key roost writes")
     feed_max_items: int = Field(800, ge=1, description="Entries kept in each home feed")
     tweet_max_chars: int = Field(280, ge=1, le=10_000, description="Longest post, after NFC")
+    fanout_batch_size: int = Field(
+        1000, ge=1, le=10_000, description="Followers written per round trip during fanout"
+    )
     worker_id: int = Field(
         0, ge=0, le=1023, description="Snowflake worker number; unique per running process"
     )

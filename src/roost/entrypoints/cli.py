@@ -23,7 +23,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="do not run the event consumers in this process (run `roost worker` instead)",
     )
-    commands.add_parser("worker", help="run the event consumers (fanout) until stopped")
+    worker = commands.add_parser("worker", help="run the event consumers (fanout) until stopped")
+    worker.add_argument(
+        "--dead-letters",
+        action="store_true",
+        help="list the events set aside after failing too often, then exit",
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
 
     args = parser.parse_args(argv)
@@ -31,6 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     if args.command == "serve":
         _serve(settings, args.host, args.port, run_consumers=not args.no_consumers)
+    elif args.command == "worker" and args.dead_letters:
+        asyncio.run(_print_dead_letters(settings))
     elif args.command == "worker":
         asyncio.run(_work(settings))
     elif args.command == "migrate":
@@ -78,6 +85,22 @@ async def _work(settings: Settings) -> None:
         pass
     finally:
         await roost.close()
+
+
+async def _print_dead_letters(settings: Settings, limit: int = 100) -> None:
+    from roost.bootstrap import build
+
+    roost = build(settings)
+    try:
+        sources = list({id(spec.source): spec.source for spec in roost.consumers}.values())
+        letters = [letter for source in sources for letter in await source.dead_letters(limit)]
+    finally:
+        await roost.close()
+    if not letters:
+        print("no dead letters")
+    for letter in letters:
+        event = letter.event
+        print(f"{letter.consumer}\tevent {event.id}\t{event.type}\t{event.payload}\t{letter.error}")
 
 
 def _redacted(url: str) -> str:

@@ -13,8 +13,6 @@ from roost.domain.events import Event
 from roost.ports import HomeFeeds, UnitOfWorkFactory
 from roost.services.hydration import TweetHydrator
 
-FOLLOWER_BATCH = 1000
-
 
 class Fanout:
     def __init__(
@@ -24,8 +22,10 @@ class Fanout:
         hydrator: TweetHydrator,
         *,
         feed_max_items: int,
+        batch_size: int,
     ) -> None:
         self._uow = uow
+        self._batch_size = batch_size
         self._feeds = feeds
         self._hydrator = hydrator
         self._feed_max_items = feed_max_items
@@ -87,7 +87,7 @@ class Fanout:
         after = 0
         while True:
             async with self._uow(read_only=True) as uow:
-                batch = await uow.follows.follower_ids(author_id, after, FOLLOWER_BATCH)
+                batch = await uow.follows.follower_ids(author_id, after, self._batch_size)
             if not batch:
                 return
             yield batch

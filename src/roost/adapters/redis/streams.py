@@ -24,6 +24,7 @@ from redis.exceptions import ResponseError
 from roost.adapters.redis.connection import unavailable_on_error
 from roost.adapters.redis.keys import Keys
 from roost.domain.events import Event
+from roost.ports import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,16 @@ class RedisStreamEventSource:
         with unavailable_on_error():
             await self._redis.xadd(self._dead_letters, fields, maxlen=100_000, approximate=True)
             await self._redis.xack(self._stream, consumer, stream_id(event))
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        with unavailable_on_error():
+            entries: Any = await self._redis.xrevrange(self._dead_letters, count=limit)
+        letters = []
+        for _, fields in entries:
+            text = {key.decode(): value.decode() for key, value in fields.items()}
+            event = Event(int(text["event_id"]), text["type"], json.loads(text["payload"]))
+            letters.append(DeadLetter(text["group"], event, text["error"]))
+        return letters
 
     async def _ensure_group(self, group: str) -> None:
         if group in self._groups:

@@ -13,6 +13,7 @@ from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.engine import Engines
 from roost.adapters.sql.tables import consumer_positions, dead_letters, events
 from roost.domain.events import Event, NewEvent
+from roost.ports import DeadLetter
 
 # The id of the writing transaction, and the oldest transaction still running: an event is safe
 # to read once its transaction is older than every running one (see tables.events).
@@ -102,6 +103,19 @@ class SqlEventSource:
                     created_at=self._now(),
                 )
             )
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
+        async with self._engines.reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            DeadLetter(
+                row.consumer,
+                Event(row.event_id, row.event_type, json.loads(row.payload)),
+                row.error,
+            )
+            for row in rows
+        ]
 
     async def _position(self, consumer: str) -> tuple[int, int]:
         if consumer not in self._positions:
