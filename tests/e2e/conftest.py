@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from .support import Server, ServerFactory, fresh_postgres_database
+from .support import (
+    RedisServer,
+    Server,
+    ServerFactory,
+    Worker,
+    WorkerFactory,
+    fresh_postgres_database,
+)
 
 
 @pytest.fixture
@@ -69,3 +76,34 @@ def api(shared_server: Server) -> Server:
     """The shared server of this backend (checked to be still running)."""
     shared_server.assert_running()
     return shared_server
+
+
+# --------------------------------------------------------------------------------------------
+# Scaled mode
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[WorkerFactory]:
+    """`start_worker(database_url, env={...}, wait=True)`: a `roost worker` subprocess (logs
+    under tmp_path/workers); all are stopped (SIGTERM, then SIGKILL) at teardown. With
+    wait=False the process is only launched: call `.wait_until_ready()` on it."""
+    workers: list[Worker] = []
+
+    def start(database_url: str, *, env: dict[str, str] | None = None, wait: bool = True) -> Worker:
+        worker = Worker(database_url, log_dir=tmp_path / "workers", env=env)
+        workers.append(worker)
+        return worker.start() if wait else worker.launch()
+
+    yield start
+    for worker in reversed(workers):
+        worker.terminate()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own (the shared one is never stopped by a test)."""
+    server = RedisServer(log_dir=tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -496,3 +496,223 @@ def collect_pages(
         if between_pages is not None:
             between_pages(number)
     pytest.fail(f"{path}: still a next_cursor after {max_pages} pages")
+
+
+# --------------------------------------------------------------------------------------------
+# Scaled mode: `roost worker` processes, a private redis-server, and the Redis keys roost writes
+
+
+WORKER_READY_LINE = "roost worker: consuming events"
+FEED_SENTINEL = "0" * 19
+
+
+def feed_member(tweet_id: int | str) -> str:
+    """A tweet id as roost writes it into a home feed: 19 zero-padded digits."""
+    return f"{int(tweet_id):019d}"
+
+
+def home_feed_key(prefix: str, user_id: int | str) -> str:
+    return f"{prefix}{{u{int(user_id)}}}:home"
+
+
+def scaled_env(redis_url: str, prefix: str, worker_id: int, **extra: str) -> dict[str, str]:
+    """The environment of one scaled-mode process (API or worker) with fast test timings."""
+    env = {
+        "ROOST_REDIS_URL": redis_url,
+        "ROOST_REDIS_PREFIX": prefix,
+        "ROOST_WORKER_ID": str(worker_id),
+        "ROOST_CONSUMER_POLL_SECONDS": "0.1",
+        "ROOST_STREAM_CLAIM_IDLE_SECONDS": "2",
+    }
+    env.update(extra)
+    return env
+
+
+def _roost_environment(database_url: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """Like Server._environment: the test's environment minus stray ROOST_* settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ROOST_") or key.startswith("ROOST_TEST_")
+    }
+    env.update(FAST_HASHING_ENV)
+    env.update(extra)
+    env["ROOST_DATABASE_URL"] = database_url
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(SRC_DIR), os.environ.get("PYTHONPATH", "")) if part
+    )
+    return env
+
+
+class Worker:
+    """One `python -m roost worker` subprocess (the outbox relay and the fanout consumers)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        log_dir: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.database_url = database_url
+        self.log_dir = log_dir
+        stem = f"worker-{uuid.uuid4().hex[:8]}"
+        self.stdout_path = log_dir / f"{stem}.stdout.log"
+        self.stderr_path = log_dir / f"{stem}.stderr.log"
+        self.env = _roost_environment(database_url, env or {})
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "roost", "worker"]
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the worker was not started"
+        return self.process.pid
+
+    @property
+    def consumer_name(self) -> str:
+        """The name this worker reads the Redis Stream under: `<hostname>-<pid>`."""
+        return f"{socket.gethostname()}-{self.pid}"
+
+    def launch(self) -> Worker:
+        """Start the process without waiting for it to be ready (see wait_until_ready)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.process = subprocess.Popen(
+                self.command, stdout=out, stderr=err, env=self.env, cwd=self.log_dir
+            )
+        return self
+
+    def start(self) -> Worker:
+        return self.launch().wait_until_ready()
+
+    def wait_until_ready(self) -> Worker:
+        """Until the worker says it consumes events (it has migrated and connected)."""
+        assert self.process is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code is not None:
+                self._fail(f"`roost worker` exited with status {code} before it was ready")
+            if WORKER_READY_LINE in _tail(self.stderr_path, 100_000):
+                return self
+            time.sleep(0.05)
+        self.kill()
+        self._fail(f"`roost worker` did not say {WORKER_READY_LINE!r} within {STARTUP_TIMEOUT} s")
+        return self
+
+    def _fail(self, what: str) -> None:
+        pytest.fail(
+            f"{what}\ncommand: {' '.join(self.command)}\n"
+            f"ROOST_DATABASE_URL={self.database_url}\n"
+            f"--- stderr ---\n{self.logs()}\n--- stdout ---\n{_tail(self.stdout_path, 2000)}",
+            pytrace=False,
+        )
+
+    def logs(self) -> str:
+        return _tail(self.stderr_path)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def assert_running(self) -> None:
+        if not self.running:
+            code = None if self.process is None else self.process.returncode
+            self._fail(f"`roost worker` is no longer running (exit status {code})")
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to acknowledge or clean up (a crash)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+    def terminate(self) -> None:
+        """SIGTERM (a graceful stop), then SIGKILL if it has not exited within 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+    stop = terminate
+
+
+WorkerFactory = Callable[..., Worker]
+
+
+class RedisServer:
+    """A private `redis-server` on a free port, keeping nothing on disk: a test may kill it and
+    start it again (empty) on the same port without touching the machine's shared Redis."""
+
+    def __init__(self, *, log_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
+
+    def start(self) -> RedisServer:
+        import redis
+
+        assert not self.running, "this redis-server is already running"
+        self.starts += 1
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"redis-{self.port}-{self.starts}.log"
+        with log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                self.command, stdout=out, stderr=subprocess.STDOUT, cwd=self.log_dir
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"redis-server exited with status {self.process.returncode}\n{_tail(log_path)}",
+                    pytrace=False,
+                )
+            try:
+                with contextlib.closing(redis.Redis.from_url(self.url)) as client:
+                    if client.ping():
+                        return self
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        pytest.fail(f"redis-server did not answer PING within {STARTUP_TIMEOUT} s", pytrace=False)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)

@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> None:
         help="list the events set aside after failing too often, then exit",
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
+    bench.add_argument("target", choices=["fanout"], help="what to measure")
+    bench.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure (the median is shown)"
+    )
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -40,6 +45,12 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_print_dead_letters(settings))
     elif args.command == "worker":
         asyncio.run(_work(settings))
+    elif args.command == "bench":
+        from roost.entrypoints.bench.fanout import bench_fanout, format_table
+
+        rows = asyncio.run(bench_fanout(settings, repeat=args.repeat))
+        print()
+        print(format_table(rows))
     elif args.command == "migrate":
         from roost.adapters.sql.migrate import upgrade
 

@@ -6,6 +6,7 @@ event (a follow event handled after the unfollow) changes nothing twice and noth
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from roost.domain import events
@@ -83,12 +84,16 @@ class Fanout:
         await self._feeds.materialise(int(payload["user_id"]), [])
 
     async def _follower_batches(self, author_id: int) -> AsyncIterator[list[int]]:
-        """The author's followers in batches, one short read transaction per batch."""
-        after = 0
-        while True:
-            async with self._uow(read_only=True) as uow:
-                batch = await uow.follows.follower_ids(author_id, after, self._batch_size)
-            if not batch:
-                return
-            yield batch
-            after = batch[-1]
+        """The author's followers in batches. The next batch is read from SQL while the caller
+        writes this one, so fanout runs at the pace of the slower store, not of both added."""
+        upcoming = asyncio.ensure_future(self._followers_after(author_id, 0))
+        try:
+            while batch := await upcoming:
+                upcoming = asyncio.ensure_future(self._followers_after(author_id, batch[-1]))
+                yield batch
+        finally:
+            upcoming.cancel()
+
+    async def _followers_after(self, author_id: int, after: int) -> list[int]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.follows.follower_ids(author_id, after, self._batch_size)

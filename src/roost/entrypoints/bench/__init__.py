@@ -1,0 +1,1 @@
+"""Benchmarks: `roost bench ...` prints tables of rates measured against the real backends."""
