@@ -15,7 +15,9 @@ async def healthz(roost: Roost) -> Response[Health]:
     checks = await roost.health()
     if checks["database"] != "ok":
         return Response(Health("down", checks), status_code=503)
-    return Response(Health("ok" if all(v == "ok" for v in checks.values()) else "degraded", checks))
+    if any(state != "ok" for state in checks.values()):
+        return Response(Health("degraded", checks))
+    return Response(Health("ok"))
 
 
 @get("/openapi.json", include_in_schema=False)

@@ -40,6 +40,8 @@ class TweetPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class Health(msgspec.Struct):
+class Health(msgspec.Struct, omit_defaults=True):
+    """{"status": "ok"} when all is well; otherwise the status and which check failed."""
+
     status: str
-    checks: dict[str, str]
+    checks: dict[str, str] | None = None
