@@ -649,7 +649,8 @@ WorkerFactory = Callable[..., Worker]
 
 class RedisServer:
     """A private `redis-server` on a free port, keeping nothing on disk: a test may kill it and
-    start it again (empty) on the same port without touching the machine's shared Redis."""
+    start it again (empty, unless snapshot() was called) on the same port without touching the
+    machine's shared Redis."""
 
     def __init__(self, *, log_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -711,6 +712,12 @@ class RedisServer:
         import redis
 
         return redis.Redis.from_url(self.url)
+
+    def snapshot(self) -> None:
+        """Write the data to dump.rdb (SAVE): the next start() loads it, as a Redis restarted
+        with persistence, or a replica promoted after a failover, would come back."""
+        with contextlib.closing(self.client()) as client:
+            client.save()
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

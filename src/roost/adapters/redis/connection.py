@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
 
 from roost.ports import StoreUnavailable
@@ -14,13 +16,16 @@ _UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, OSError)
 
 
 def connect(url: str) -> Redis:
-    """A pooled client. Timeouts are short so a dead Redis is noticed, not waited on."""
+    """A pooled client. Timeouts are short so a dead Redis is noticed, not waited on; one
+    retry, so connections broken by a Redis restart are replaced instead of failing a call."""
     return Redis.from_url(
         url,
         socket_connect_timeout=1.0,
         socket_timeout=5.0,
         health_check_interval=15,
         max_connections=64,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[ConnectionError, TimeoutError],
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from roost.adapters.local.wakeup import Wakeup
 from roost.domain.events import Event
-from roost.ports import EventSource
+from roost.ports import EventSource, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ class ConsumerLoop:
         while not self._stopping:
             try:
                 handled = await self._consume_batch()
+            except StoreUnavailable as error:
+                log.warning("consumer %s waits for its store: %s", self.name, error)
+                await asyncio.sleep(max(self._poll_seconds, 1.0))
+                continue
             except Exception:
                 log.exception("consumer %s could not read or acknowledge; retrying", self.name)
                 await asyncio.sleep(self._poll_seconds)
@@ -75,6 +79,8 @@ class ConsumerLoop:
             try:
                 await self._handler(event)
                 return
+            except StoreUnavailable:
+                raise  # the store is down, not the event bad: keep the position, retry later
             except Exception as error:
                 log.warning(
                     "consumer %s failed on event %s (attempt %d): %r",
