@@ -1,4 +1,4 @@
-"""The `roost` command: serve, worker, migrate."""
+"""The `roost` command: serve, worker, migrate, feeds, bench."""
 
 from __future__ import annotations
 
@@ -29,7 +29,15 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="list the events set aside after failing too often, then exit",
     )
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    feeds = commands.add_parser("feeds", help="maintain home feeds")
+    feeds.add_argument("action", choices=["rebuild"], help="rebuild feeds from SQL")
+    who = feeds.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="HANDLE", help="one user's feed")
+    who.add_argument("--all", action="store_true", help="every user's feed")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument("target", choices=["fanout"], help="what to measure")
     bench.add_argument(
@@ -44,7 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker" and args.dead_letters:
         asyncio.run(_print_dead_letters(settings))
     elif args.command == "worker":
-        asyncio.run(_work(settings))
+        asyncio.run(_work(settings, args.metrics_port))
+    elif args.command == "feeds":
+        from roost.entrypoints.feeds_command import rebuild_feeds
+
+        asyncio.run(rebuild_feeds(settings, args.user))
     elif args.command == "bench":
         from roost.entrypoints.bench.fanout import bench_fanout, format_table
 
@@ -76,7 +88,7 @@ def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> 
     )
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, metrics_port: int | None) -> None:
     from roost.adapters.sql.migrate import upgrade_async
     from roost.bootstrap import build
     from roost.entrypoints.workers.runner import Consumers
@@ -84,6 +96,10 @@ async def _work(settings: Settings) -> None:
     await upgrade_async(settings.database_url)
     roost = build(settings)
     roost.start()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, registry=roost.metrics)
     consumers = Consumers(roost)
     task = asyncio.create_task(consumers.run_until_cancelled())
     loop = asyncio.get_running_loop()
