@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -26,6 +27,7 @@ from roost.adapters.local.rate_limiter import LocalRateLimiter
 from roost.adapters.local.signals import LocalSignals
 from roost.adapters.local.wakeup import Doorbells, Wakeup
 from roost.adapters.passwords import Argon2PasswordHasher
+from roost.adapters.prometheus import PrometheusFeedMetrics
 from roost.adapters.redis.connection import connect
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
@@ -38,8 +40,16 @@ from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
 from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from roost.domain.events import Event
+from roost.domain.fanout_policy import FanoutPolicy
 from roost.domain.ids import IdGenerator
-from roost.ports import EventSource, HomeFeeds, RateLimiter, Signals, TweetCache
+from roost.ports import (
+    EventSource,
+    HomeFeeds,
+    RateLimiter,
+    Signals,
+    TweetCache,
+    UnitOfWorkFactory,
+)
 from roost.services.accounts import Accounts
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
@@ -78,8 +88,11 @@ class Roost:
     fanout: Fanout
     feeds: HomeFeeds
     consumers: list[ConsumerSpec]
+    uow: UnitOfWorkFactory
+    outbox: SqlEventSource
     engines: Engines
     redis: Redis | None
+    metrics: CollectorRegistry
     _background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -165,10 +178,19 @@ def build(settings: Settings) -> Roost:
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
+    registry = CollectorRegistry()
+    metrics = PrometheusFeedMetrics(registry)
+    policy = FanoutPolicy(
+        celebrity_threshold=settings.celebrity_threshold,
+        inactive_after=timedelta(days=settings.inactive_after_days),
+    )
     fanout = Fanout(
         uow,
         fast.feeds,
         hydrator,
+        policy,
+        metrics,
+        clock,
         feed_max_items=settings.feed_max_items,
         batch_size=settings.fanout_batch_size,
     )
@@ -217,12 +239,17 @@ def build(settings: Settings) -> Roost:
             posts_per_minute=settings.rate_limit_posts_per_minute,
         ),
         follows=Follows(uow, ids, clock),
-        home_feed=HomeFeed(uow, fast.feeds, hydrator, feed_max_items=settings.feed_max_items),
+        home_feed=HomeFeed(
+            uow, fast.feeds, hydrator, metrics, clock, feed_max_items=settings.feed_max_items
+        ),
         fanout=fanout,
         feeds=fast.feeds,
         consumers=consumers,
+        uow=uow,
+        outbox=outbox,
         engines=engines,
         redis=redis,
+        metrics=registry,
         _background=background,
     )
 

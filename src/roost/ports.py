@@ -31,6 +31,19 @@ class UserRepository(Protocol):
 
     async def many(self, user_ids: Sequence[int]) -> dict[int, User]: ...
 
+    async def ids_after(self, after_id: int, limit: int) -> list[int]:
+        """User ids in order, a batch at a time (for jobs over every user)."""
+
+    async def count(self) -> int: ...
+
+    async def touch(self, user_id: int, at: datetime) -> None:
+        """Record that the user was active at ``at``."""
+
+    async def set_pulled(self, user_id: int, pulled: bool) -> None: ...
+
+    async def misclassified(self, celebrity_threshold: int) -> list[int]:
+        """Users whose pulled flag disagrees with the threshold (after it changed)."""
+
     async def add_to_follow_counts(self, follower_id: int, followee_id: int, delta: int) -> None:
         """Move following_count of the follower and followers_count of the followee by delta."""
 
@@ -89,8 +102,13 @@ class FollowRepository(Protocol):
     ) -> list[tuple[int, int]]:
         """(follow id, followee id) pairs, newest follow first, follow ids below before_id."""
 
-    async def follower_ids(self, user_id: int, after_id: int, limit: int) -> list[int]:
-        """A batch of follower ids above ``after_id`` in id order: fanout pages with it."""
+    async def followers_after(
+        self, user_id: int, after_id: int, limit: int
+    ) -> list[tuple[int, datetime | None]]:
+        """A batch of (follower id, last seen) above ``after_id`` in id order, for fanout."""
+
+    async def pulled_followees(self, user_id: int) -> list[int]:
+        """The followed authors whose posts the user's feed pulls."""
 
 
 class Outbox(Protocol):
@@ -139,27 +157,37 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FeedSlice:
-    """Part of a home feed: tweet ids newest first, and what the store had of them at hand.
+    """Part of a home feed: tweet ids newest first (pushed entries merged with the recent posts
+    of the pulled authors), and what the store had of them at hand.
 
     ``rendered`` holds the serialised tweets a store could return in the same round trip;
     ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
+    A store that lacks what the merge needs says so instead: it does not know which authors
+    the reader pulls, or it lacks those authors' recent posts; the service rebuilds them.
     """
 
     tweet_ids: list[int]
     rendered: dict[int, bytes] = field(default_factory=dict)
     deleted: frozenset[int] = frozenset()
+    pulled_authors_known: bool = True
+    missing_author_posts: list[int] = field(default_factory=list)
 
 
 class HomeFeeds(Protocol):
-    """The materialised home feeds: per owner, tweet ids newest first, capped in length.
+    """The materialised home feeds, and the pull model's structures.
 
-    A feed may be missing from the store (never built, evicted, or lost with a Redis): pushes
-    then skip it, and the next read rebuilds it from SQL with ``materialise``.
+    A home feed holds tweet ids newest first, capped at ROOST_FEED_MAX_ITEMS. A feed may be
+    missing (never built, dropped, evicted, lost with a Redis): pushes then skip it, and the
+    next read rebuilds it from SQL with ``materialise``. A full feed that loses an entry is
+    dropped too, since older entries trimmed away would now belong in it.
     Methods raise StoreUnavailable when the store cannot be reached.
     """
 
     async def push(self, tweet_id: int, owner_ids: Sequence[int]) -> int:
         """Add one tweet to the feeds that exist; returns how many entries were new."""
+
+    async def drop(self, owner_ids: Sequence[int]) -> None:
+        """Forget feeds (their owners went inactive): the next read rebuilds them."""
 
     async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
         """Add tweets to one feed, if it exists (after a follow)."""
@@ -178,6 +206,20 @@ class HomeFeeds(Protocol):
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
         """Up to ``limit`` entries below ``before_id``, newest first; None: the feed is missing."""
+
+    async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
+        """Record which authors the owner's feed pulls (stores that cannot derive it)."""
+
+    async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
+        """The owners' pulled authors changed: the next read looks them up again."""
+
+    async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+        """Store an author's recent posts (rebuilt from SQL), for pulling."""
+
+    async def add_author_post(self, author_id: int, tweet_id: int) -> None:
+        """Add a new post to the author's recent posts, if they are stored."""
+
+    async def remove_author_post(self, author_id: int, tweet_id: int) -> None: ...
 
 
 class TweetCache(Protocol):
@@ -234,6 +276,20 @@ class PasswordHasher(Protocol):
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
         """Count one hit on ``key``; 0 when allowed, else the seconds until the next is."""
+
+
+class FeedMetrics(Protocol):
+    """What the feed services count, for operators (Prometheus in production)."""
+
+    def pushed(self, entries: int) -> None: ...
+
+    def skipped(self, reason: str, followers: int) -> None:
+        """Followers not pushed to, by reason: "celebrity" or "inactive"."""
+
+    def rebuilt(self) -> None: ...
+
+    def fanout_lag(self, seconds: float) -> None:
+        """From the commit of a post to the end of its fanout."""
 
 
 class Clock(Protocol):

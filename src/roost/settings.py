@@ -20,8 +20,14 @@ class Settings(BaseSettings):
         description="redis://host:port/db: switches on scaled mode (feeds, caches, event streams)",
     )
     redis_prefix: str = Field("roost:", description="Prefix of every Redis key roost writes")
-    feed_max_items: int = Field(800, ge=1, description="Entries kept in each home feed")
+    feed_max_items: int = Field(800, ge=1, le=10_000, description="Entries kept in each home feed")
     tweet_max_chars: int = Field(280, ge=1, le=10_000, description="Longest post, after NFC")
+    celebrity_threshold: int = Field(
+        10_000, ge=1, description="Followers from which an author's posts are pulled, not pushed"
+    )
+    inactive_after_days: float = Field(
+        14, gt=0, description="Days unseen after which a user's feed gets no pushes"
+    )
     fanout_batch_size: int = Field(
         1000, ge=1, le=10_000, description="Followers written per round trip during fanout"
     )

@@ -528,7 +528,7 @@ def scaled_env(redis_url: str, prefix: str, worker_id: int, **extra: str) -> dic
     return env
 
 
-def _roost_environment(database_url: str, extra: Mapping[str, str]) -> dict[str, str]:
+def roost_environment(database_url: str, extra: Mapping[str, str]) -> dict[str, str]:
     """Like Server._environment: the test's environment minus stray ROOST_* settings."""
     env = {
         key: value
@@ -560,7 +560,7 @@ class Worker:
         stem = f"worker-{uuid.uuid4().hex[:8]}"
         self.stdout_path = log_dir / f"{stem}.stdout.log"
         self.stderr_path = log_dir / f"{stem}.stderr.log"
-        self.env = _roost_environment(database_url, env or {})
+        self.env = roost_environment(database_url, env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

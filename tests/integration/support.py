@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from roost.bootstrap import Roost
+from roost.domain.ids import MAX_ID
 from roost.entrypoints.workers.consumer import ConsumerLoop
 
 
@@ -11,6 +14,7 @@ class Consumers:
     that is waiting, through every stage (relay, then fanout, in scaled mode)."""
 
     def __init__(self, roost: Roost, suffix: str = "") -> None:
+        self._outbox = roost.outbox
         self.loops = [
             ConsumerLoop(
                 spec.name + suffix, spec.source, spec.handler, spec.wakeup, poll_seconds=0.05
@@ -19,7 +23,26 @@ class Consumers:
         ]
 
     async def drain(self) -> int:
+        """On PostgreSQL an event becomes readable once every older writing transaction of the
+        whole server has ended (see docs/design.md), so other work on the server can hold it
+        back for a moment: wait for the outbox to be empty, not for one empty read."""
         handled = 0
-        for loop in self.loops:
-            handled += await loop.drain()
-        return handled
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            for loop in self.loops:
+                handled += await loop.drain()
+            first = self.loops[0]
+            if not await self._outbox.backlog(first.name):
+                return handled
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("events stayed unreadable in the outbox for 10 s")
+            await asyncio.sleep(0.02)
+
+
+async def stored_ids(roost: Roost, owner_id: int, limit: int = 1000) -> list[int] | None:
+    """What the feed store holds for a feed (pushed entries only), None when it is missing."""
+    found = await roost.feeds.page(owner_id, MAX_ID, limit)
+    if found is not None and not found.pulled_authors_known:
+        await roost.feeds.set_pulled_authors(owner_id, [])
+        found = await roost.feeds.page(owner_id, MAX_ID, limit)
+    return None if found is None else found.tweet_ids

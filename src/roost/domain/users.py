@@ -22,6 +22,8 @@ class User:
     followers_count: int
     following_count: int
     created_at: datetime
+    last_seen_at: datetime | None = None
+    pulled: bool = False  # followers pull this user's posts (a celebrity); see fanout_policy
 
 
 def validate_handle(handle: str) -> str:

@@ -1,4 +1,4 @@
-"""The `roost` command: serve, worker, migrate."""
+"""The `roost` command: serve, worker, migrate, feeds, bench."""
 
 from __future__ import annotations
 
@@ -29,9 +29,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="list the events set aside after failing too often, then exit",
     )
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    feeds = commands.add_parser("feeds", help="maintain home feeds")
+    feeds.add_argument("action", choices=["rebuild"], help="rebuild feeds from SQL")
+    who = feeds.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="HANDLE", help="one user's feed")
+    who.add_argument("--all", action="store_true", help="every user's feed")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
-    bench.add_argument("target", choices=["fanout"], help="what to measure")
+    bench.add_argument("target", choices=["fanout", "fanout-strategies"], help="what to measure")
+    bench.add_argument("--users", type=int, default=10_000, help="fanout-strategies: graph size")
+    bench.add_argument("--posts", type=int, default=300, help="fanout-strategies: posts made")
+    bench.add_argument(
+        "--out", default="bench-results", help="fanout-strategies: where JSON and PNG go"
+    )
     bench.add_argument(
         "--repeat", type=int, default=3, help="runs per figure (the median is shown)"
     )
@@ -44,13 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker" and args.dead_letters:
         asyncio.run(_print_dead_letters(settings))
     elif args.command == "worker":
-        asyncio.run(_work(settings))
-    elif args.command == "bench":
-        from roost.entrypoints.bench.fanout import bench_fanout, format_table
+        asyncio.run(_work(settings, args.metrics_port))
+    elif args.command == "feeds":
+        from roost.entrypoints.feeds_command import rebuild_feeds
 
-        rows = asyncio.run(bench_fanout(settings, repeat=args.repeat))
-        print()
-        print(format_table(rows))
+        asyncio.run(rebuild_feeds(settings, args.user))
+    elif args.command == "bench":
+        _bench(settings, args)
     elif args.command == "migrate":
         from roost.adapters.sql.migrate import upgrade
 
@@ -76,7 +89,25 @@ def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> 
     )
 
 
-async def _work(settings: Settings) -> None:
+def _bench(settings: Settings, args: argparse.Namespace) -> None:
+    if args.target == "fanout":
+        from roost.entrypoints.bench import fanout
+
+        rows = asyncio.run(fanout.bench_fanout(settings, repeat=args.repeat))
+        print()
+        print(fanout.format_table(rows))
+    else:
+        from pathlib import Path
+
+        from roost.entrypoints.bench import strategies
+
+        workload = strategies.Workload(users=args.users, posts=args.posts)
+        results = asyncio.run(strategies.bench_strategies(settings, workload, Path(args.out)))
+        print()
+        print(strategies.format_table(results))
+
+
+async def _work(settings: Settings, metrics_port: int | None) -> None:
     from roost.adapters.sql.migrate import upgrade_async
     from roost.bootstrap import build
     from roost.entrypoints.workers.runner import Consumers
@@ -84,6 +115,10 @@ async def _work(settings: Settings) -> None:
     await upgrade_async(settings.database_url)
     roost = build(settings)
     roost.start()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, registry=roost.metrics)
     consumers = Consumers(roost)
     task = asyncio.create_task(consumers.run_until_cancelled())
     loop = asyncio.get_running_loop()

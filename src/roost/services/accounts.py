@@ -20,6 +20,7 @@ from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
 from roost.services.sessions import SessionCache
 
 TOKEN_BYTES = 32  # 256 random bits
+ACTIVITY_PRECISION = timedelta(hours=1)
 
 
 def token_digest(token: str) -> str:
@@ -54,7 +55,8 @@ class Accounts:
         name = validate_display_name(display_name, handle)
         validate_password(password)
         password_hash = await self._passwords.hash(password)
-        user = User(self._ids.next_id(), handle, name, 0, 0, self._clock.now())
+        now = self._clock.now()
+        user = User(self._ids.next_id(), handle, name, 0, 0, now, last_seen_at=now)
         async with self._uow() as uow:
             await uow.users.add(user, password_hash)
             uow.outbox.add(events.user_created(user.id))
@@ -96,8 +98,18 @@ class Accounts:
             user = await uow.users.get(user_id) if user_id is not None else None
         if user is None:
             raise Unauthorized("This session token is unknown, expired or revoked.")
+        await self._note_activity(user)
         self._sessions.put(digest, user)
         return user
+
+    async def _note_activity(self, user: User) -> None:
+        """Keep last_seen_at roughly current (fanout skips inactive users): at most one write
+        per user per ACTIVITY_PRECISION, and only when the token is checked in SQL."""
+        now = self._clock.now()
+        if user.last_seen_at is None or now - user.last_seen_at > ACTIVITY_PRECISION:
+            async with self._uow() as uow:
+                await uow.users.touch(user.id, now)
+                await uow.commit()
 
     async def by_handle(self, handle: str) -> User:
         async with self._uow(read_only=True) as uow:

@@ -1,18 +1,25 @@
-"""Fanout: keeps home feeds in step with the events of the log.
+"""Fanout: keeps home feeds in step with the events of the log, by the hybrid policy.
 
-Each handler is idempotent and checks current state before acting, so a redelivered or late
-event (a follow event handled after the unfollow) changes nothing twice and nothing wrongly.
+Posts of regular authors are pushed to their active followers; inactive followers' feeds are
+dropped (rebuilt by pull when they next read); posts of celebrities are pushed to nobody and
+pulled by their followers' reads (domain/fanout_policy.py decides). Each handler is idempotent
+and checks current state before acting, so a redelivered or late event (a follow event handled
+after the unfollow) changes nothing twice and nothing wrongly.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from roost.domain import events
 from roost.domain.events import Event
-from roost.ports import HomeFeeds, UnitOfWorkFactory
+from roost.domain.fanout_policy import Delivery, FanoutPolicy
+from roost.ports import Clock, FeedMetrics, HomeFeeds, UnitOfWorkFactory
 from roost.services.hydration import TweetHydrator
+
+Follower = tuple[int, datetime | None]
 
 
 class Fanout:
@@ -21,79 +28,155 @@ class Fanout:
         uow: UnitOfWorkFactory,
         feeds: HomeFeeds,
         hydrator: TweetHydrator,
+        policy: FanoutPolicy,
+        metrics: FeedMetrics,
+        clock: Clock,
         *,
         feed_max_items: int,
         batch_size: int,
     ) -> None:
         self._uow = uow
-        self._batch_size = batch_size
         self._feeds = feeds
         self._hydrator = hydrator
+        self._policy = policy
+        self._metrics = metrics
+        self._clock = clock
         self._feed_max_items = feed_max_items
+        self._batch_size = batch_size
 
     async def handle(self, event: Event) -> None:
         handler = {
             events.TWEET_CREATED: self._deliver_tweet,
             events.TWEET_DELETED: self._withdraw_tweet,
-            events.FOLLOW_CREATED: self._backfill,
+            events.FOLLOW_CREATED: self._add_followee,
             events.FOLLOW_DELETED: self._remove_followee,
             events.USER_CREATED: self._create_feed,
         }.get(event.type)
         if handler is not None:
             await handler(event.payload)
 
+    async def reconcile_all(self) -> int:
+        """Switch every author whose pulled flag disagrees with the celebrity threshold (after
+        the threshold changed); returns how many were switched."""
+        async with self._uow(read_only=True) as uow:
+            authors = await uow.users.misclassified(self._policy.celebrity_threshold)
+        for author_id in authors:
+            await self._reconcile(author_id)
+        return len(authors)
+
     async def _deliver_tweet(self, payload: dict[str, str]) -> None:
-        """Push to the author and every follower, a batch of followers per round trip."""
         tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
         async with self._uow(read_only=True) as uow:
-            if await uow.tweets.get(tweet_id) is None:  # deleted since
-                return
+            tweet = await uow.tweets.get(tweet_id)
+            author = await uow.users.get(author_id)
+        if tweet is None or author is None:  # deleted since
+            return
+        await self._feeds.add_author_post(author_id, tweet_id)
         await self._feeds.push(tweet_id, [author_id])
+        if author.pulled:
+            self._metrics.skipped("celebrity", author.followers_count)
+        else:
+            await self._push_to_followers(tweet_id, author_id)
+        self._metrics.fanout_lag((self._clock.now() - tweet.created_at).total_seconds())
+
+    async def _push_to_followers(self, tweet_id: int, author_id: int) -> None:
+        now = self._clock.now()
         async for batch in self._follower_batches(author_id):
-            await self._feeds.push(tweet_id, batch)
+            push, skip = [], []
+            for follower_id, last_seen_at in batch:
+                delivery = self._policy.decide(False, last_seen_at, now)
+                if delivery is Delivery.PUSH:
+                    push.append(follower_id)
+                elif delivery is Delivery.SKIP:
+                    skip.append(follower_id)
+            self._metrics.pushed(await self._feeds.push(tweet_id, push))
+            if skip:
+                await self._feeds.drop(skip)
+                self._metrics.skipped("inactive", len(skip))
 
     async def _withdraw_tweet(self, payload: dict[str, str]) -> None:
+        """Out of every feed it could be in: pushed or materialised, the author's list."""
         tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
         await self._hydrator.forget(tweet_id)  # again: the request's attempt may have failed
+        await self._feeds.remove_author_post(author_id, tweet_id)
         await self._feeds.remove(tweet_id, [author_id])
         async for batch in self._follower_batches(author_id):
-            await self._feeds.remove(tweet_id, batch)
+            await self._feeds.remove(tweet_id, [follower_id for follower_id, _ in batch])
 
-    async def _backfill(self, payload: dict[str, str]) -> None:
+    async def _add_followee(self, payload: dict[str, str]) -> None:
+        """Backfill the followee's recent posts, or start pulling them (a celebrity)."""
         follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
         async with self._uow(read_only=True) as uow:
-            if not await uow.follows.exists(follower_id, followee_id):  # unfollowed since
-                return
+            following = await uow.follows.exists(follower_id, followee_id)
+            followee = await uow.users.get(followee_id)
             recent = await uow.tweets.recent_ids_by_author(followee_id, self._feed_max_items)
-        await self._feeds.backfill(follower_id, recent)
+        if following and followee is not None:
+            if followee.pulled:
+                await self._feeds.forget_pulled_authors([follower_id])
+            else:
+                await self._feeds.backfill(follower_id, recent)
+        await self._reconcile(followee_id)
 
     async def _remove_followee(self, payload: dict[str, str]) -> None:
         """Remove the followee's tweets still in the feed: those no older than its oldest entry."""
         follower_id, followee_id = int(payload["follower_id"]), int(payload["followee_id"])
         oldest = await self._feeds.oldest(follower_id)
-        if oldest is None:
-            return
         async with self._uow(read_only=True) as uow:
-            if await uow.follows.exists(follower_id, followee_id):  # followed again since
-                return
-            theirs = await uow.tweets.ids_by_author_since(followee_id, oldest, self._feed_max_items)
-        await self._feeds.remove_from(follower_id, theirs)
+            following = await uow.follows.exists(follower_id, followee_id)
+            theirs = []
+            if oldest is not None and not following:
+                theirs = await uow.tweets.ids_by_author_since(
+                    followee_id, oldest, self._feed_max_items
+                )
+        if not following:  # else followed again since
+            await self._feeds.forget_pulled_authors([follower_id])
+            await self._feeds.remove_from(follower_id, theirs)
+        await self._reconcile(followee_id)
 
     async def _create_feed(self, payload: dict[str, str]) -> None:
         """A new user's feed exists from the start, so the first pushes land in it."""
         await self._feeds.materialise(int(payload["user_id"]), [])
 
-    async def _follower_batches(self, author_id: int) -> AsyncIterator[list[int]]:
+    async def _reconcile(self, author_id: int) -> None:
+        """Carry out a crossing of the celebrity threshold without losing or doubling entries.
+
+        To pull: flag first (new posts stop being pushed), then make readers look up their
+        pulled authors again. To push: backfill every follower while readers still pull, flag,
+        make readers look again, then backfill once more for posts made during the switch.
+        Duplicates cannot arise: reads merge pushed and pulled entries by id.
+        """
+        async with self._uow(read_only=True) as uow:
+            author = await uow.users.get(author_id)
+        if author is None or self._policy.is_celebrity(author.followers_count) == author.pulled:
+            return
+        if author.pulled:
+            await self._backfill_followers(author_id)
+        async with self._uow() as uow:
+            await uow.users.set_pulled(author_id, not author.pulled)
+            await uow.commit()
+        async for batch in self._follower_batches(author_id):
+            await self._feeds.forget_pulled_authors([follower_id for follower_id, _ in batch])
+        if author.pulled:
+            await self._backfill_followers(author_id)
+
+    async def _backfill_followers(self, author_id: int) -> None:
+        async with self._uow(read_only=True) as uow:
+            recent = await uow.tweets.recent_ids_by_author(author_id, self._feed_max_items)
+        async for batch in self._follower_batches(author_id):
+            for follower_id, _ in batch:
+                await self._feeds.backfill(follower_id, recent)
+
+    async def _follower_batches(self, author_id: int) -> AsyncIterator[list[Follower]]:
         """The author's followers in batches. The next batch is read from SQL while the caller
         writes this one, so fanout runs at the pace of the slower store, not of both added."""
         upcoming = asyncio.ensure_future(self._followers_after(author_id, 0))
         try:
             while batch := await upcoming:
-                upcoming = asyncio.ensure_future(self._followers_after(author_id, batch[-1]))
+                upcoming = asyncio.ensure_future(self._followers_after(author_id, batch[-1][0]))
                 yield batch
         finally:
             upcoming.cancel()
 
-    async def _followers_after(self, author_id: int, after: int) -> list[int]:
+    async def _followers_after(self, author_id: int, after: int) -> list[Follower]:
         async with self._uow(read_only=True) as uow:
-            return await uow.follows.follower_ids(author_id, after, self._batch_size)
+            return await uow.follows.followers_after(author_id, after, self._batch_size)

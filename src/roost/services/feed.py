@@ -1,21 +1,33 @@
-"""Reading a home feed: a page of ids from the feed store, hydrated from the tweet cache.
+"""Reading a home feed: pushed entries merged with the recent posts of pulled authors,
+hydrated from the tweet cache.
 
 In steady state a page is one feed-store round trip that also returns the cached tweets
-(scaled mode: one Redis script call, no SQL). A feed missing from the store is rebuilt by pull
-from SQL; when the store is down the page is served by pull from SQL: slower, still correct.
+(scaled mode: one Redis script call, no SQL). What the store lacks is rebuilt from SQL on the
+spot: the feed itself (new, dropped while its owner was inactive, lost with Redis), the set of
+authors it pulls, an author's recent posts. When the store is down the page is served by pull
+from SQL: slower, the same answer.
 """
 
 from __future__ import annotations
 
 import logging
 
-from roost.domain.cursors import decode_cursor
+from roost.domain.cursors import decode_feed_cursor, encode_cursor
 from roost.domain.users import User
-from roost.ports import FeedSlice, HomeFeeds, StoreUnavailable, UnitOfWorkFactory
+from roost.ports import (
+    Clock,
+    FeedMetrics,
+    FeedSlice,
+    HomeFeeds,
+    StoreUnavailable,
+    UnitOfWorkFactory,
+)
 from roost.services.hydration import TweetHydrator
-from roost.services.pages import Page, check_limit, next_cursor
+from roost.services.pages import Page, check_limit
 
 log = logging.getLogger(__name__)
+
+_REPAIRS = 4  # a page needs at most: the feed, the pulled authors, their posts
 
 
 class HomeFeed:
@@ -24,47 +36,87 @@ class HomeFeed:
         uow: UnitOfWorkFactory,
         feeds: HomeFeeds,
         hydrator: TweetHydrator,
+        metrics: FeedMetrics,
+        clock: Clock,
         *,
         feed_max_items: int,
     ) -> None:
         self._uow = uow
         self._feeds = feeds
         self._hydrator = hydrator
+        self._metrics = metrics
+        self._clock = clock
         self._feed_max_items = feed_max_items
 
     async def page(self, reader: User, cursor: str | None, limit: int) -> Page[bytes]:
-        """Newest first. Entries whose tweet was deleted are skipped and the page refilled, so a
-        page is short only at the end of the feed; the cursor is the last id looked at."""
+        """Newest first, the newest ROOST_FEED_MAX_ITEMS entries in all. Entries whose tweet was
+        deleted are skipped and the page refilled, so a page is short only at the end."""
         check_limit(limit)
-        before = decode_cursor(cursor)
+        before, served = decode_feed_cursor(cursor)
         items: list[bytes] = []
-        last_seen: int | None = None
         has_more = True
         while has_more and len(items) < limit:
-            wanted = limit - len(items)
+            wanted = min(limit - len(items), self._feed_max_items - served)
+            if wanted <= 0:
+                has_more = False
+                break
             found = await self._slice(reader, before, wanted + 1)
             has_more = len(found.tweet_ids) > wanted
             ids = found.tweet_ids[:wanted]
             items.extend(await self._render(found, ids))
+            served += len(ids)
             if ids:
-                last_seen = before = ids[-1]
-        return Page(items=items, next_cursor=next_cursor(last_seen, has_more))
+                before = ids[-1]
+        has_more = has_more and served < self._feed_max_items
+        return Page(items, encode_cursor(before, served) if has_more else None)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:
         try:
-            found = await self._feeds.page(reader.id, before, count)
-            if found is not None:
-                return found
-            pulled = await self._pull(reader)
-            await self._feeds.materialise(reader.id, pulled)
+            for _ in range(_REPAIRS):
+                found = await self._feeds.page(reader.id, before, count)
+                if found is None:
+                    await self._rebuild(reader.id)
+                elif not found.pulled_authors_known:
+                    await self._load_pulled_authors(reader)
+                elif found.missing_author_posts:
+                    await self._load_author_posts(found.missing_author_posts)
+                else:
+                    return found
+            log.warning("feed of %s kept changing while repaired; serving it by pull", reader.id)
         except StoreUnavailable:
             log.warning("feed store unavailable; serving the feed of %s by pull", reader.id)
-            pulled = await self._pull(reader)
+        pulled = await self._pull(reader.id)
         return FeedSlice([tweet_id for tweet_id in pulled if tweet_id < before][:count])
 
-    async def _pull(self, reader: User) -> list[int]:
+    async def rebuild(self, user_id: int) -> None:
+        """Rebuild a feed from SQL now (`roost feeds rebuild`), whatever the store holds."""
+        await self._feeds.drop([user_id])
+        await self._feeds.materialise(user_id, await self._pull(user_id))
+        await self._feeds.forget_pulled_authors([user_id])
+        self._metrics.rebuilt()
+
+    async def _rebuild(self, user_id: int) -> None:
+        """Build a missing feed by pull; reading it makes its owner active again."""
+        await self._feeds.materialise(user_id, await self._pull(user_id))
+        async with self._uow() as uow:
+            await uow.users.touch(user_id, self._clock.now())
+            await uow.commit()
+        self._metrics.rebuilt()
+
+    async def _pull(self, user_id: int) -> list[int]:
         async with self._uow(read_only=True) as uow:
-            return await uow.tweets.home_timeline_ids(reader.id, self._feed_max_items)
+            return await uow.tweets.home_timeline_ids(user_id, self._feed_max_items)
+
+    async def _load_pulled_authors(self, reader: User) -> None:
+        async with self._uow(read_only=True) as uow:
+            authors = await uow.follows.pulled_followees(reader.id)
+        await self._feeds.set_pulled_authors(reader.id, authors)
+
+    async def _load_author_posts(self, author_ids: list[int]) -> None:
+        for author_id in author_ids:
+            async with self._uow(read_only=True) as uow:
+                recent = await uow.tweets.recent_ids_by_author(author_id, self._feed_max_items)
+            await self._feeds.set_author_posts(author_id, recent)
 
     async def _render(self, found: FeedSlice, ids: list[int]) -> list[bytes]:
         missing = [i for i in ids if i not in found.rendered and i not in found.deleted]

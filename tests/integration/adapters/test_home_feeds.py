@@ -30,6 +30,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[HomeFeeds]:
         redis_feeds = RedisHomeFeeds(redis, keys, CAP)
         for owner in OWNERS:
             await redis_feeds.materialise(owner, [])
+            await redis_feeds.set_pulled_authors(owner, [])
         yield redis_feeds
         await redis.aclose()
         return
@@ -113,6 +114,8 @@ async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
         await store.backfill(201, [1, 2])
         assert await store.page(201, MAX_ID, 10) is None
         await store.materialise(201, [1, 2])
+        assert (await store.page(201, MAX_ID, 10)).pulled_authors_known is False  # type: ignore[union-attr]
+        await store.set_pulled_authors(201, [])
         await store.materialise(201, [3])  # merges into what is there
         assert await ids(store, 201) == [3, 2, 1]
         await redis.set(Keys(redis_prefix).tweet(3), b'{"id":"3"}')

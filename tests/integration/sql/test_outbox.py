@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -11,11 +12,23 @@ from roost.adapters.sql.migrate import upgrade_async
 from roost.adapters.sql.outbox import SqlEventSource, SqlOutbox
 from roost.adapters.sql.tables import dead_letters
 from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from roost.domain.events import NewEvent
+from roost.domain.events import Event, NewEvent
 
 
 def _event(n: int) -> NewEvent:
     return NewEvent("test.happened", {"n": n})
+
+
+async def settled_read(source: SqlEventSource, consumer: str, limit: int) -> list[Event]:
+    """Read once everything committed is readable: on PostgreSQL, writing transactions in
+    other databases of the server (parallel test runs) hold events back for a moment."""
+    for _ in range(200):
+        if not await source.backlog(consumer):
+            return []
+        if found := await source.read(consumer, limit):
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError("committed events stayed unreadable")
 
 
 async def test_events_are_read_in_order_and_positions_survive_a_restart(
@@ -35,13 +48,13 @@ async def test_events_are_read_in_order_and_positions_survive_a_restart(
         assert len(rung) == 5
 
         source = SqlEventSource(engines)
-        first = await source.read("a", limit=3)
+        first = await settled_read(source, "a", limit=3)
         assert [e.payload["n"] for e in first] == [0, 1, 2]
         await source.acknowledge("a", first)
-        assert [e.payload["n"] for e in await source.read("b", limit=10)] == [0, 1, 2, 3, 4]
+        assert [e.payload["n"] for e in await settled_read(source, "b", 10)] == [0, 1, 2, 3, 4]
 
         restarted = SqlEventSource(engines)
-        rest = await restarted.read("a", limit=10)
+        rest = await settled_read(restarted, "a", limit=10)
         assert [e.payload["n"] for e in rest] == [3, 4]
         await restarted.acknowledge("a", rest)
         await restarted.acknowledge("a", first[:1])  # an older acknowledgement never rewinds
@@ -70,7 +83,7 @@ async def test_an_event_committed_late_is_not_skipped(postgres_url: str) -> None
             assert await source.read("c", limit=10) == []  # B waits for A's fate
             await slow.commit()
 
-        seen = await source.read("c", limit=10)
+        seen = await settled_read(source, "c", limit=10)
         assert [e.payload["n"] for e in seen] == [1, 2]
     finally:
         await engines.dispose()
@@ -85,7 +98,7 @@ async def test_dead_letters_are_kept_with_their_error(database_url: str) -> None
             unit.outbox.add(_event(7))
             await unit.commit()
         source = SqlEventSource(engines)
-        (event,) = await source.read("d", limit=10)
+        (event,) = await settled_read(source, "d", limit=10)
         await source.dead_letter("d", event, "ValueError('boom')")
         async with engines.reader.connect() as conn:
             rows = (await conn.execute(select(dead_letters))).all()

@@ -25,6 +25,22 @@ class Keys:
     def home_feed(self, user_id: int) -> str:
         return f"{self.prefix}{{u{user_id}}}:home"
 
+    def pulled_authors(self, user_id: int) -> str:
+        """The set of authors whose posts this user's feed pulls (with the member "0", so an
+        empty set still exists; a missing set is rebuilt from SQL)."""
+        return f"{self.prefix}{{u{user_id}}}:pulls"
+
+    @property
+    def author_posts_parts(self) -> tuple[str, str]:
+        """An author's recent posts key is these around the author id (the feed script
+        builds it from the pulls set)."""
+        return f"{self.prefix}{{u", "}:posts"
+
+    def author_posts(self, user_id: int) -> str:
+        """An author's recent posts, newest kept, members and sentinel as in a home feed."""
+        before, after = self.author_posts_parts
+        return f"{before}{user_id}{after}"
+
     @property
     def tweet_prefix(self) -> str:
         """A tweet's cache key is this and its feed member, so the feed script can build it."""

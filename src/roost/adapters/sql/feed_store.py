@@ -1,22 +1,27 @@
 """Home feeds in the ``feeds_tweets`` table: the embedded feed store. A home feed's id is its
-owner's user id, and every user's feed exists from sign-up, so no feed is ever missing here."""
+owner's user id. A feed whose ``state`` is "stale" is missing: its entries were dropped and the
+next read rebuilds it. Pulled authors' posts are merged from ``tweets`` in the page query, so
+the pull model's structures need no storage here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, bindparam, func, literal, select
+from sqlalchemy import BigInteger, and_, bindparam, func, literal, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.engine import Engines
-from roost.adapters.sql.tables import feeds, feeds_tweets
+from roost.adapters.sql.tables import feeds, feeds_tweets, followers, tweets, users
 from roost.ports import FeedSlice
+
+FRESH, STALE = "fresh", "stale"
 
 
 class SqlHomeFeeds:
     def __init__(self, engines: Engines, max_items: int) -> None:
         self._engines = engines
+        self._max_items = max_items
         newest = feeds_tweets.alias("newest")
         # The oldest entry a feed may keep; nothing when the feed is not full.
         cutoff = (
@@ -36,7 +41,7 @@ class SqlHomeFeeds:
             return 0
         async with self._engines.writer.begin() as conn:
             rows = select(feeds.c.id, literal(tweet_id, BigInteger)).where(
-                feeds.c.id.in_(list(owner_ids))
+                feeds.c.id.in_(list(owner_ids)), feeds.c.state == FRESH
             )
             statement = insert_ignoring_duplicates(conn.dialect.name, feeds_tweets).from_select(
                 ["feed_id", "tweet_id"], rows
@@ -45,38 +50,30 @@ class SqlHomeFeeds:
             await self._trim_feeds(conn, owner_ids)
         return max(inserted, 0)
 
+    async def drop(self, owner_ids: Sequence[int]) -> None:
+        if owner_ids:
+            async with self._engines.writer.begin() as conn:
+                await self._drop(conn, owner_ids)
+
     async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        await self.materialise(owner_id, tweet_ids)
+        if not tweet_ids:
+            return
+        async with self._engines.writer.begin() as conn:
+            if await self._state(conn, owner_id) == FRESH:
+                await self._insert(conn, owner_id, tweet_ids)
 
     async def materialise(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if not tweet_ids:
-            return
         async with self._engines.writer.begin() as conn:
-            await conn.execute(
-                insert_ignoring_duplicates(conn.dialect.name, feeds_tweets),
-                [{"feed_id": owner_id, "tweet_id": tweet_id} for tweet_id in tweet_ids],
-            )
-            await self._trim_feeds(conn, [owner_id])
+            await conn.execute(update(feeds).where(feeds.c.id == owner_id).values(state=FRESH))
+            await self._insert(conn, owner_id, tweet_ids)
 
     async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
-        if not owner_ids:
-            return
-        async with self._engines.writer.begin() as conn:
-            await conn.execute(
-                feeds_tweets.delete().where(
-                    feeds_tweets.c.tweet_id == tweet_id, feeds_tweets.c.feed_id.in_(list(owner_ids))
-                )
-            )
+        if owner_ids:
+            await self._remove(list(owner_ids), [tweet_id])
 
     async def remove_from(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if not tweet_ids:
-            return
-        async with self._engines.writer.begin() as conn:
-            await conn.execute(
-                feeds_tweets.delete().where(
-                    feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id.in_(list(tweet_ids))
-                )
-            )
+        if tweet_ids:
+            await self._remove([owner_id], list(tweet_ids))
 
     async def oldest(self, owner_id: int) -> int | None:
         query = select(func.min(feeds_tweets.c.tweet_id)).where(feeds_tweets.c.feed_id == owner_id)
@@ -84,15 +81,89 @@ class SqlHomeFeeds:
             oldest: int | None = (await conn.execute(query)).scalar()
         return oldest
 
-    async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice:
-        query = (
-            select(feeds_tweets.c.tweet_id)
-            .where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id < before_id)
-            .order_by(feeds_tweets.c.tweet_id.desc())
-            .limit(limit)
+    async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
+        pushed = select(feeds_tweets.c.tweet_id.label("id")).where(
+            feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id < before_id
         )
+        pulled = (
+            select(tweets.c.id)
+            .join(followers, followers.c.followee_id == tweets.c.author_id)
+            .join(users, users.c.id == tweets.c.author_id)
+            .where(
+                followers.c.follower_id == owner_id,
+                users.c.pulled.is_(True),
+                tweets.c.deleted_at.is_(None),
+                tweets.c.id < before_id,
+            )
+        )
+        merged = union(pushed, pulled).subquery()
+        query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
         async with self._engines.reader.connect() as conn:
+            if await self._state(conn, owner_id) != FRESH:
+                return None
             return FeedSlice(list((await conn.execute(query)).scalars()))
+
+    async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
+        """Derived from ``users.pulled`` in the page query: nothing to store."""
+
+    async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
+        """Derived from ``users.pulled`` in the page query: nothing to forget."""
+
+    async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+        """Read from ``tweets`` in the page query: nothing to store."""
+
+    async def add_author_post(self, author_id: int, tweet_id: int) -> None:
+        """Read from ``tweets`` in the page query: nothing to store."""
+
+    async def remove_author_post(self, author_id: int, tweet_id: int) -> None:
+        """Read from ``tweets`` in the page query: nothing to store."""
+
+    async def _remove(self, owner_ids: list[int], tweet_ids: list[int]) -> None:
+        """Remove entries; feeds that were full and lost one are dropped (see HomeFeeds)."""
+        holding = feeds_tweets.c.tweet_id.in_(tweet_ids)
+        size = (
+            select(func.count())
+            .where(feeds_tweets.c.feed_id == feeds.c.id)
+            .correlate(feeds)
+            .scalar_subquery()
+        )
+        full_holders = select(feeds.c.id).where(
+            feeds.c.id.in_(owner_ids),
+            size >= self._max_items,
+            select(feeds_tweets.c.tweet_id)
+            .where(and_(feeds_tweets.c.feed_id == feeds.c.id, holding))
+            .correlate(feeds)
+            .exists(),
+        )
+        async with self._engines.writer.begin() as conn:
+            to_drop = list((await conn.execute(full_holders)).scalars())
+            await self._drop(conn, to_drop)
+            await conn.execute(
+                feeds_tweets.delete().where(feeds_tweets.c.feed_id.in_(owner_ids), holding)
+            )
+
+    async def _drop(self, conn: AsyncConnection, owner_ids: Sequence[int]) -> None:
+        if owner_ids:
+            await conn.execute(
+                update(feeds).where(feeds.c.id.in_(list(owner_ids))).values(state=STALE)
+            )
+            await conn.execute(
+                feeds_tweets.delete().where(feeds_tweets.c.feed_id.in_(list(owner_ids)))
+            )
+
+    async def _insert(self, conn: AsyncConnection, owner_id: int, tweet_ids: Sequence[int]) -> None:
+        if tweet_ids:
+            await conn.execute(
+                insert_ignoring_duplicates(conn.dialect.name, feeds_tweets),
+                [{"feed_id": owner_id, "tweet_id": tweet_id} for tweet_id in tweet_ids],
+            )
+            await self._trim_feeds(conn, [owner_id])
+
+    async def _state(self, conn: AsyncConnection, owner_id: int) -> str | None:
+        found: str | None = (
+            await conn.execute(select(feeds.c.state).where(feeds.c.id == owner_id))
+        ).scalar()
+        return found
 
     async def _trim_feeds(self, conn: AsyncConnection, owner_ids: Sequence[int]) -> None:
         """Keep each feed's newest ``max_items`` entries (one index walk per feed)."""

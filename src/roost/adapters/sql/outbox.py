@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select, text, tuple_
+from sqlalchemy import and_, func, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
@@ -103,6 +103,14 @@ class SqlEventSource:
                     created_at=self._now(),
                 )
             )
+
+    async def backlog(self, consumer: str) -> int:
+        """Events committed or in flight after the consumer's position, visible yet or not."""
+        txid, event_id = await self._position(consumer)
+        after = or_(events.c.txid > txid, and_(events.c.txid == txid, events.c.id > event_id))
+        query = select(func.count()).select_from(events).where(after)
+        async with self._engines.reader.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
         query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)

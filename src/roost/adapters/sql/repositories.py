@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,8 @@ _USER_COLUMNS = (
     users.c.followers_count,
     users.c.following_count,
     users.c.created_at,
+    users.c.last_seen_at,
+    users.c.pulled,
 )
 
 
@@ -81,6 +83,26 @@ class SqlUsers:
             return {}
         query = select(*_USER_COLUMNS).where(users.c.id.in_(list(user_ids)))
         return {row.id: _user(row) for row in await self._conn.execute(query)}
+
+    async def ids_after(self, after_id: int, limit: int) -> list[int]:
+        query = select(users.c.id).where(users.c.id > after_id).order_by(users.c.id).limit(limit)
+        return list((await self._conn.execute(query)).scalars())
+
+    async def count(self) -> int:
+        return int((await self._conn.execute(select(func.count()).select_from(users))).scalar_one())
+
+    async def touch(self, user_id: int, at: datetime) -> None:
+        await self._conn.execute(update(users).where(users.c.id == user_id).values(last_seen_at=at))
+
+    async def set_pulled(self, user_id: int, pulled: bool) -> None:
+        await self._conn.execute(update(users).where(users.c.id == user_id).values(pulled=pulled))
+
+    async def misclassified(self, celebrity_threshold: int) -> list[int]:
+        celebrity = users.c.followers_count >= celebrity_threshold
+        query = select(users.c.id).where(
+            or_(and_(celebrity, users.c.pulled.is_(False)), and_(~celebrity, users.c.pulled))
+        )
+        return list((await self._conn.execute(query)).scalars())
 
     async def add_to_follow_counts(self, follower_id: int, followee_id: int, delta: int) -> None:
         await self._conn.execute(
@@ -258,11 +280,22 @@ class SqlFollows:
         )
         return [(row[0], row[1]) for row in await self._conn.execute(query)]
 
-    async def follower_ids(self, user_id: int, after_id: int, limit: int) -> list[int]:
+    async def followers_after(
+        self, user_id: int, after_id: int, limit: int
+    ) -> list[tuple[int, datetime | None]]:
         query = (
-            select(followers.c.follower_id)
+            select(followers.c.follower_id, users.c.last_seen_at)
+            .join(users, users.c.id == followers.c.follower_id)
             .where(followers.c.followee_id == user_id, followers.c.follower_id > after_id)
             .order_by(followers.c.follower_id)
             .limit(limit)
+        )
+        return [(row[0], row[1]) for row in await self._conn.execute(query)]
+
+    async def pulled_followees(self, user_id: int) -> list[int]:
+        query = (
+            select(followers.c.followee_id)
+            .join(users, users.c.id == followers.c.followee_id)
+            .where(followers.c.follower_id == user_id, users.c.pulled.is_(True))
         )
         return list((await self._conn.execute(query)).scalars())

@@ -57,6 +57,8 @@ users = Table(
     Column("following_count", Integer, nullable=False, server_default="0"),
     Column("last_seen_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # True once the fanout serves this user's posts by pull (a celebrity): see Fanout.
+    Column("pulled", Boolean, nullable=False, server_default="0"),
 )
 
 auth_tokens = Table(

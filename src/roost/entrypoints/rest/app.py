@@ -17,7 +17,7 @@ from roost.bootstrap import Roost, build
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
-from roost.entrypoints.rest.health import healthz, openapi_document
+from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.tweets import TweetsController
 from roost.entrypoints.rest.users import UsersController
@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             TweetsController,
             home_feed,
             healthz,
+            metrics,
             openapi_document,
         ],
         dependencies={

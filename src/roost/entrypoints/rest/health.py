@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from roost.bootstrap import Roost
 from roost.entrypoints.rest.schemas import Health
@@ -24,3 +25,8 @@ async def healthz(roost: Roost) -> Response[Health]:
 async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The OpenAPI document at the conventional path (the interactive docs are at /docs)."""
     return request.app.openapi_schema.to_schema()
+
+
+@get("/metrics", tags=["operations"], summary="Prometheus metrics of this process")
+async def metrics(roost: Roost) -> Response[bytes]:
+    return Response(generate_latest(roost.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,85 @@
+"""What operators use: Prometheus metrics, and rebuilding feeds from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .support import (
+    Server,
+    ServerFactory,
+    eventually,
+    feed_ids,
+    follow,
+    new_account,
+    post_tweet,
+    roost_environment,
+)
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} is not in the metrics")
+
+
+def test_metrics_count_fanout_work(start_server: ServerFactory, database_url: str) -> None:
+    server: Server = start_server(database_url)
+    author = new_account(server.client, "author")
+    fan = new_account(server.client, "fan")
+    follow(server.client, fan, author.handle)
+    tweet = post_tweet(server.client, author, "counted")
+    eventually(lambda: _assert_in(tweet["id"], feed_ids(server.client, fan)))
+
+    response = server.client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert _metric(text, "roost_fanout_inserts_total") == 1  # the fan (the author had it at once)
+    assert _metric(text, "roost_fanout_lag_seconds_count") >= 1
+    assert _metric(text, 'roost_fanout_skipped_total{reason="inactive"}') == 0
+
+
+def test_feeds_rebuild_from_the_command_line(
+    start_server: ServerFactory, database_url: str
+) -> None:
+    server = start_server(database_url)
+    author = new_account(server.client, "author")
+    fan = new_account(server.client, "fan")
+    follow(server.client, fan, author.handle)
+    tweet = post_tweet(server.client, author, "kept through a rebuild")
+    eventually(lambda: _assert_in(tweet["id"], feed_ids(server.client, fan)))
+
+    env = roost_environment(database_url, {})
+    one = _roost(env, "feeds", "rebuild", "--user", fan.handle)
+    assert f"rebuilt the feed of @{fan.handle}" in one.stdout
+    everyone = _roost(env, "feeds", "rebuild", "--all")
+    assert "rebuilt 2 feeds" in everyone.stdout
+    assert feed_ids(server.client, fan) == [tweet["id"]]
+    unknown = subprocess.run(
+        [sys.executable, "-m", "roost", "feeds", "rebuild", "--user", "nobody_here"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unknown.returncode != 0
+
+
+def _roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "roost", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def _assert_in(item: object, items: list[str]) -> None:
+    assert item in items
