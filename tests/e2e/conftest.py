@@ -92,11 +92,14 @@ def start_worker(tmp_path: Path) -> Iterator[WorkerFactory]:
     def start(database_url: str, *, env: dict[str, str] | None = None, wait: bool = True) -> Worker:
         worker = Worker(database_url, log_dir=tmp_path / "workers", env=env)
         workers.append(worker)
-        return worker.start() if wait else worker.launch()
+        if wait:
+            return worker.start()
+        worker.launch()
+        return worker
 
     yield start
     for worker in reversed(workers):
-        worker.terminate()
+        worker.stop()
 
 
 @pytest.fixture

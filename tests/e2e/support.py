@@ -73,8 +73,76 @@ def _tail(path: Path, limit: int = 8000) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
-class Server:
+class RoostProcess:
+    """A `python -m roost ...` subprocess: its logs, its environment, how it is stopped."""
+
+    kind = "roost"
+
+    def __init__(self, database_url: str, *, log_dir: Path, env: Mapping[str, str] | None) -> None:
+        self.database_url = database_url
+        self.log_dir = log_dir
+        stem = f"{self.kind}-{uuid.uuid4().hex[:8]}"
+        self.stdout_path = log_dir / f"{stem}.stdout.log"
+        self.stderr_path = log_dir / f"{stem}.stderr.log"
+        # The test's environment minus any roost settings a developer may have exported, so
+        # every process runs with exactly what the test asks for.
+        self.env = roost_environment(database_url, env or {})
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def launch(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.process = subprocess.Popen(
+                self.command, stdout=out, stderr=err, env=self.env, cwd=self.log_dir
+            )
+
+    def _fail(self, what: str) -> None:
+        pytest.fail(
+            f"{what}\ncommand: {' '.join(self.command)}\n"
+            f"ROOST_DATABASE_URL={self.database_url}\n"
+            f"--- stderr ---\n{self.logs()}\n--- stdout ---\n{_tail(self.stdout_path, 2000)}",
+            pytrace=False,
+        )
+
+    def logs(self) -> str:
+        """The tail of the process's stderr."""
+        return _tail(self.stderr_path)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def assert_running(self) -> None:
+        if not self.running:
+            code = None if self.process is None else self.process.returncode
+            self._fail(f"`roost {self.kind}` is no longer running (exit status {code})")
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up (a crash)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+
+class Server(RoostProcess):
     """One `python -m roost serve` subprocess on a free port of 127.0.0.1."""
+
+    kind = "serve"
 
     def __init__(
         self,
@@ -84,56 +152,19 @@ class Server:
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.database_url = database_url
+        super().__init__(database_url, log_dir=log_dir, env=env)
         self.args = tuple(args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_dir = log_dir
-        stem = f"server-{self.port}-{uuid.uuid4().hex[:6]}"
-        self.stdout_path = log_dir / f"{stem}.stdout.log"
-        self.stderr_path = log_dir / f"{stem}.stderr.log"
-        self.env = self._environment(env or {})
-        self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT)
 
     @property
     def command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "roost",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            *self.args,
-        ]
-
-    def _environment(self, extra: Mapping[str, str]) -> dict[str, str]:
-        # Start from the test process's environment, minus any roost settings a developer may
-        # have exported in their shell, so every server runs with exactly what the test asks for.
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("ROOST_") or key.startswith("ROOST_TEST_")
-        }
-        env.update(FAST_HASHING_ENV)
-        env.update(extra)
-        env["ROOST_DATABASE_URL"] = self.database_url
-        env["PYTHONUNBUFFERED"] = "1"
-        # Import roost from this checkout even when it is not installed into the venv.
-        env["PYTHONPATH"] = os.pathsep.join(
-            part for part in (str(SRC_DIR), os.environ.get("PYTHONPATH", "")) if part
-        )
-        return env
+        host_port = ["--host", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, "-m", "roost", "serve", *host_port, *self.args]
 
     def start(self) -> Server:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
-            self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=err, env=self.env, cwd=self.log_dir
-            )
+        self.launch()
         self._wait_until_healthy()
         return self
 
@@ -157,45 +188,13 @@ class Server:
         self.kill()
         self._fail(f"`roost serve` was not healthy within {STARTUP_TIMEOUT:.0f} s ({last})")
 
-    def _fail(self, what: str) -> None:
-        pytest.fail(
-            f"{what}\ncommand: {' '.join(self.command)}\n"
-            f"ROOST_DATABASE_URL={self.database_url}\n"
-            f"--- stderr ---\n{self.logs()}\n--- stdout ---\n{_tail(self.stdout_path, 2000)}",
-            pytrace=False,
-        )
-
-    def logs(self) -> str:
-        """The tail of the server's stderr."""
-        return _tail(self.stderr_path)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def assert_running(self) -> None:
-        if not self.running:
-            code = None if self.process is None else self.process.returncode
-            self._fail(f"the shared `roost serve` is no longer running (exit status {code})")
-
     def kill(self) -> None:
-        """SIGKILL: the process gets no chance to clean up (a crash)."""
         self.client.close()
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
+        super().kill()
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
         self.client.close()
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
+        super().stop()
 
 
 ServerFactory = Callable[..., Server]
@@ -545,23 +544,10 @@ def roost_environment(database_url: str, extra: Mapping[str, str]) -> dict[str, 
     return env
 
 
-class Worker:
+class Worker(RoostProcess):
     """One `python -m roost worker` subprocess (the outbox relay and the fanout consumers)."""
 
-    def __init__(
-        self,
-        database_url: str,
-        *,
-        log_dir: Path,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.database_url = database_url
-        self.log_dir = log_dir
-        stem = f"worker-{uuid.uuid4().hex[:8]}"
-        self.stdout_path = log_dir / f"{stem}.stdout.log"
-        self.stderr_path = log_dir / f"{stem}.stderr.log"
-        self.env = roost_environment(database_url, env or {})
-        self.process: subprocess.Popen[bytes] | None = None
+    kind = "worker"
 
     @property
     def command(self) -> list[str]:
@@ -577,17 +563,9 @@ class Worker:
         """The name this worker reads the Redis Stream under: `<hostname>-<pid>`."""
         return f"{socket.gethostname()}-{self.pid}"
 
-    def launch(self) -> Worker:
-        """Start the process without waiting for it to be ready (see wait_until_ready)."""
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
-            self.process = subprocess.Popen(
-                self.command, stdout=out, stderr=err, env=self.env, cwd=self.log_dir
-            )
-        return self
-
     def start(self) -> Worker:
-        return self.launch().wait_until_ready()
+        self.launch()
+        return self.wait_until_ready()
 
     def wait_until_ready(self) -> Worker:
         """Until the worker says it consumes events (it has migrated and connected)."""
@@ -603,45 +581,6 @@ class Worker:
         self.kill()
         self._fail(f"`roost worker` did not say {WORKER_READY_LINE!r} within {STARTUP_TIMEOUT} s")
         return self
-
-    def _fail(self, what: str) -> None:
-        pytest.fail(
-            f"{what}\ncommand: {' '.join(self.command)}\n"
-            f"ROOST_DATABASE_URL={self.database_url}\n"
-            f"--- stderr ---\n{self.logs()}\n--- stdout ---\n{_tail(self.stdout_path, 2000)}",
-            pytrace=False,
-        )
-
-    def logs(self) -> str:
-        return _tail(self.stderr_path)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def assert_running(self) -> None:
-        if not self.running:
-            code = None if self.process is None else self.process.returncode
-            self._fail(f"`roost worker` is no longer running (exit status {code})")
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to acknowledge or clean up (a crash)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
-    def terminate(self) -> None:
-        """SIGTERM (a graceful stop), then SIGKILL if it has not exited within 10 s."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
-    stop = terminate
 
 
 WorkerFactory = Callable[..., Worker]
