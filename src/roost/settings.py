@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     session_cache_seconds: float = Field(
         10.0, ge=0, description="How long a process trusts a token it has checked"
     )
+    graphql_introspection: bool = Field(
+        True, description="Whether /graphql answers introspection queries (and serves GraphiQL)"
+    )
     consumer_poll_seconds: float = Field(
         0.25, gt=0, description="How often event consumers look for events they were not told of"
     )

@@ -33,13 +33,16 @@ def main(argv: list[str] | None = None) -> None:
         "--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port"
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("graphql-schema", help="print the GraphQL schema (SDL)")
     feeds = commands.add_parser("feeds", help="maintain home feeds")
     feeds.add_argument("action", choices=["rebuild"], help="rebuild feeds from SQL")
     who = feeds.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", metavar="HANDLE", help="one user's feed")
     who.add_argument("--all", action="store_true", help="every user's feed")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
-    bench.add_argument("target", choices=["fanout", "fanout-strategies"], help="what to measure")
+    bench.add_argument(
+        "target", choices=["fanout", "fanout-strategies", "graphql"], help="what to measure"
+    )
     bench.add_argument("--users", type=int, default=10_000, help="fanout-strategies: graph size")
     bench.add_argument("--posts", type=int, default=300, help="fanout-strategies: posts made")
     bench.add_argument(
@@ -64,6 +67,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(rebuild_feeds(settings, args.user))
     elif args.command == "bench":
         _bench(settings, args)
+    elif args.command == "graphql-schema":
+        from roost.entrypoints.graphql.schema import build_schema
+
+        print(build_schema(introspection=True).as_str())
     elif args.command == "migrate":
         from roost.adapters.sql.migrate import upgrade
 
@@ -96,6 +103,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> None:
         rows = asyncio.run(fanout.bench_fanout(settings, repeat=args.repeat))
         print()
         print(fanout.format_table(rows))
+    elif args.target == "graphql":
+        from roost.entrypoints.bench import graphql
+
+        print(graphql.format_table(asyncio.run(graphql.bench_graphql(settings))))
     else:
         from pathlib import Path
 

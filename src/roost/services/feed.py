@@ -54,6 +54,7 @@ class HomeFeed:
         check_limit(limit)
         before, served = decode_feed_cursor(cursor)
         items: list[bytes] = []
+        cursors: list[str] = []
         has_more = True
         while has_more and len(items) < limit:
             wanted = min(limit - len(items), self._feed_max_items - served)
@@ -63,12 +64,16 @@ class HomeFeed:
             found = await self._slice(reader, before, wanted + 1)
             has_more = len(found.tweet_ids) > wanted
             ids = found.tweet_ids[:wanted]
-            items.extend(await self._render(found, ids))
-            served += len(ids)
+            rendered = await self._render(found, ids)
+            for tweet_id in ids:
+                served += 1
+                if tweet_id in rendered:
+                    items.append(rendered[tweet_id])
+                    cursors.append(encode_cursor(tweet_id, served))
             if ids:
                 before = ids[-1]
         has_more = has_more and served < self._feed_max_items
-        return Page(items, encode_cursor(before, served) if has_more else None)
+        return Page(items, encode_cursor(before, served) if has_more else None, cursors)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:
         try:
@@ -118,8 +123,7 @@ class HomeFeed:
                 recent = await uow.tweets.recent_ids_by_author(author_id, self._feed_max_items)
             await self._feeds.set_author_posts(author_id, recent)
 
-    async def _render(self, found: FeedSlice, ids: list[int]) -> list[bytes]:
+    async def _render(self, found: FeedSlice, ids: list[int]) -> dict[int, bytes]:
         missing = [i for i in ids if i not in found.rendered and i not in found.deleted]
         loaded = await self._hydrator.rendered(missing) if missing else {}
-        rendered = found.rendered | loaded
-        return [rendered[tweet_id] for tweet_id in ids if tweet_id in rendered]
+        return found.rendered | loaded

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from roost.domain import events
-from roost.domain.cursors import decode_cursor
+from roost.domain.cursors import decode_cursor, encode_cursor
 from roost.domain.errors import CannotFollowSelf, NotFound
 from roost.domain.ids import IdGenerator
 from roost.domain.users import User
@@ -69,9 +69,11 @@ class Follows:
         found: list[tuple[int, int]],
         limit: int,
     ) -> Page[User]:
-        page = found[:limit]
+        page = [(follow_id, user_id) for follow_id, user_id in found[:limit]]
         users = await load([user_id for _, user_id in page])
+        shown = [(follow_id, user_id) for follow_id, user_id in page if user_id in users]
         return Page(
-            items=[users[user_id] for _, user_id in page if user_id in users],
+            items=[users[user_id] for _, user_id in shown],
             next_cursor=next_cursor(page[-1][0] if page else None, len(found) > limit),
+            cursors=[encode_cursor(follow_id) for follow_id, _ in shown],
         )

@@ -16,8 +16,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """Items newest first; ``cursors[i]`` continues after ``items[i]`` (Relay edges need it),
+    and ``next_cursor`` after the page, or None at the end of the list."""
+
     items: list[T]
     next_cursor: str | None
+    cursors: list[str]
 
 
 def check_limit(limit: int) -> int:

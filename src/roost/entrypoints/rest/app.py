@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from strawberry.litestar import make_graphql_controller
 
 import roost
 from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
+from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
@@ -49,6 +52,16 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
     def provide_roost() -> Roost:
         return state["roost"]
 
+    async def graphql_context(request: Request[Any, Any, Any]) -> Context:
+        return context_for(state["roost"], request)
+
+    graphql = make_graphql_controller(
+        build_schema(introspection=settings.graphql_introspection),
+        path="/graphql",
+        context_getter=graphql_context,
+        graphql_ide="graphiql" if settings.graphql_introspection else None,
+    )
+
     return Litestar(
         route_handlers=[
             UsersController,
@@ -58,6 +71,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             healthz,
             metrics,
             openapi_document,
+            graphql,
         ],
         dependencies={
             "roost": Provide(provide_roost, sync_to_thread=False),

@@ -1,0 +1,1 @@
+"""The GraphQL API at /graphql: the same services as REST, another shape."""

@@ -1,0 +1,137 @@
+"""The GraphQL types. Ids are strings of digits, as in REST (64-bit ids overflow JSON numbers in
+JavaScript). The seed's ``UUID`` scalar is roost's id: a 64-bit, time-ordered id written as a
+string of decimal digits; it is not an RFC 4122 UUID, and only the name is kept, so the seed's
+query runs as written."""
+
+from __future__ import annotations
+
+from typing import NewType
+
+import msgspec
+import strawberry
+
+from roost.domain.ids import MAX_ID
+from roost.services.views import TweetView, UserView
+
+
+def _parse_id(value: object) -> str:
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise ValueError("a roost id is a string of decimal digits")
+    return text
+
+
+UUID = NewType("UUID", str)
+"""The seed's name for an id; see the module docstring."""
+
+UUID_SCALAR = strawberry.scalar(
+    name="UUID",
+    description="A roost id (64-bit, time-ordered) as a string of decimal digits.",
+    serialize=str,
+    parse_value=_parse_id,
+)
+
+
+@strawberry.type
+class Author:
+    id: strawberry.ID
+    handle: str
+    display_name: str
+
+
+@strawberry.type
+class Tweet:
+    id: strawberry.ID
+    author: Author
+    content: str
+    created_at: str
+    in_reply_to: strawberry.ID | None
+
+    @staticmethod
+    def from_view(view: TweetView) -> Tweet:
+        author = Author(
+            id=strawberry.ID(view.author.id),
+            handle=view.author.handle,
+            display_name=view.author.display_name,
+        )
+        return Tweet(
+            id=strawberry.ID(view.id),
+            author=author,
+            content=view.content,
+            created_at=view.created_at,
+            in_reply_to=None if view.in_reply_to is None else strawberry.ID(view.in_reply_to),
+        )
+
+
+_tweet_decoder = msgspec.json.Decoder(TweetView)
+
+
+def tweet_from_json(rendered: bytes) -> Tweet:
+    return Tweet.from_view(_tweet_decoder.decode(rendered))
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    handle: str
+    display_name: str
+    followers_count: int
+    following_count: int
+    created_at: str
+
+    @staticmethod
+    def from_view(view: UserView) -> User:
+        return User(
+            id=strawberry.ID(view.id),
+            handle=view.handle,
+            display_name=view.display_name,
+            followers_count=view.followers_count,
+            following_count=view.following_count,
+            created_at=view.created_at,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class TweetEdge:
+    cursor: str
+    node: Tweet
+
+
+@strawberry.type
+class TweetConnection:
+    edges: list[TweetEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class FeedTweet:
+    """An entry of a feed, in the seed's words."""
+
+    tweet_id: UUID = strawberry.field(name="tweet_id")  # the seed's spelling
+
+
+@strawberry.type
+class Feed:
+    """A materialised feed (the seed's FEEDS): today, the caller's home feed."""
+
+    id: UUID
+    kind: str
+    feeds_tweets: list[FeedTweet] = strawberry.field(name="feeds_tweets")

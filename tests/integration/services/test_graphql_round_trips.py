@@ -1,0 +1,114 @@
+"""A GraphQL feed query costs the same backend round trips as the REST feed read."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from roost.adapters.sql.migrate import upgrade_async
+from roost.bootstrap import Roost, build
+from roost.entrypoints.graphql.schema import Context, build_schema
+from roost.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.integration.support import Consumers
+
+FEED_QUERY = """{ feed(first: 50) {
+    edges { cursor node { id content createdAt author { id handle displayName } } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+@pytest.fixture
+async def scaled(postgres_url: str, redis_prefix: str) -> AsyncIterator[Roost]:
+    await upgrade_async(postgres_url)
+    wired = build(
+        Settings(database_url=postgres_url, redis_url=REDIS_URL, redis_prefix=redis_prefix)
+    )
+    wired.start()
+    yield wired
+    await wired.close()
+
+
+class RoundTrips:
+    def __init__(self, roost: Roost) -> None:
+        self.sql: list[str] = []
+        self.redis: list[str] = []
+        for engine in {roost.engines.reader, roost.engines.writer}:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._sql)
+        assert roost.redis is not None
+        real = roost.redis.execute_command
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            self.redis.append(str(args[0]))
+            return await real(*args, **options)
+
+        roost.redis.execute_command = counted  # type: ignore[method-assign]
+
+    def _sql(self, *args: Any) -> None:
+        self.sql.append(str(args[2]))
+
+    def take(self) -> tuple[list[str], list[str]]:
+        taken = (list(self.sql), list(self.redis))
+        self.sql.clear()
+        self.redis.clear()
+        return taken
+
+
+async def test_graphql_feed_costs_what_the_rest_feed_costs(scaled: Roost) -> None:
+    roost = scaled
+    alice = await roost.accounts.register("alice", "correct horse", None)
+    bob = await roost.accounts.register("bob", "correct horse", None)
+    token, _ = await roost.accounts.log_in("alice", "correct horse")
+    await roost.follows.follow(alice, "bob")
+    for n in range(60):
+        await roost.publishing.publish(bob, f"post {n}")
+    await Consumers(roost).drain()
+    caller = await roost.accounts.authenticate(token)
+    await roost.home_feed.page(caller, None, 50)  # warm caches, as in steady state
+    schema = build_schema(introspection=True)
+    counter = RoundTrips(roost)
+
+    caller = await roost.accounts.authenticate(token)
+    rest = await roost.home_feed.page(caller, None, 50)
+    rest_trips = counter.take()
+    result = await schema.execute(FEED_QUERY, context_value=Context(roost=roost, token=token))
+    graphql_trips = counter.take()
+
+    assert result.errors is None
+    assert result.data is not None
+    assert len(result.data["feed"]["edges"]) == len(rest.items) == 50
+    assert graphql_trips == rest_trips == ([], ["EVALSHA"])
+
+
+HOT_QUERIES = [
+    FEED_QUERY,
+    """query page($n: Int!, $after: String) { feed(first: $n, after: $after) {
+        __typename edges { __typename cursor node { __typename inReplyTo id
+        writer: author { __typename handle id } } } pageInfo { endCursor } } }""",
+    "{ mine: feed { edges { node { content } } pageInfo { hasNextPage } } }",
+    "query feed($userID: UUID) { feeds(userID: $userID) { feeds_tweets { tweet_id } } }",
+    "{ feeds(first: 3) { __typename id kind feeds_tweets { __typename tweet_id } } }",
+]
+
+
+@pytest.mark.parametrize("query", HOT_QUERIES)
+async def test_the_compiled_path_answers_as_the_generic_one(roost: Roost, query: str) -> None:
+    alice = await roost.accounts.register("alice", "correct horse", None)
+    token, _ = await roost.accounts.log_in("alice", "correct horse")
+    first = await roost.publishing.publish(alice, "first")
+    await roost.publishing.publish(alice, "a reply", in_reply_to=first.id)
+    await Consumers(roost).drain()
+    schema = build_schema(introspection=True)
+    variables = {"n": 1, "userID": str(alice.id)}
+
+    generic = await schema.execute(query, variables, Context(roost=roost, token=token))
+    compiled = await schema.execute(query, variables, Context(roost=roost, token=token))
+
+    assert generic.errors is None
+    assert compiled.data == generic.data
+    assert query in schema._compiled  # type: ignore[attr-defined]
+    anonymous = await schema.execute(query, variables, Context(roost=roost, token=None))
+    assert anonymous.errors is not None
+    assert anonymous.errors[0].extensions == {"code": "UNAUTHORIZED"}
