@@ -54,7 +54,7 @@ class HomeFeed:
         check_limit(limit)
         before, served = decode_feed_cursor(cursor)
         items: list[bytes] = []
-        cursors: list[str] = []
+        positions: list[tuple[int, int | None]] = []
         has_more = True
         while has_more and len(items) < limit:
             wanted = min(limit - len(items), self._feed_max_items - served)
@@ -69,11 +69,11 @@ class HomeFeed:
                 served += 1
                 if tweet_id in rendered:
                     items.append(rendered[tweet_id])
-                    cursors.append(encode_cursor(tweet_id, served))
+                    positions.append((tweet_id, served))
             if ids:
                 before = ids[-1]
         has_more = has_more and served < self._feed_max_items
-        return Page(items, encode_cursor(before, served) if has_more else None, cursors)
+        return Page(items, encode_cursor(before, served) if has_more else None, positions)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:
         try:

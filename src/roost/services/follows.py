@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from roost.domain import events
-from roost.domain.cursors import decode_cursor, encode_cursor
+from roost.domain.cursors import decode_cursor
 from roost.domain.errors import CannotFollowSelf, NotFound
 from roost.domain.ids import IdGenerator
 from roost.domain.users import User
@@ -75,5 +75,5 @@ class Follows:
         return Page(
             items=[users[user_id] for _, user_id in shown],
             next_cursor=next_cursor(page[-1][0] if page else None, len(found) > limit),
-            cursors=[encode_cursor(follow_id) for follow_id, _ in shown],
+            positions=[(follow_id, None) for follow_id, _ in shown],
         )

@@ -16,12 +16,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """Items newest first; ``cursors[i]`` continues after ``items[i]`` (Relay edges need it),
-    and ``next_cursor`` after the page, or None at the end of the list."""
+    """Items newest first, and ``next_cursor`` to continue after the page (None at the end).
+
+    ``positions[i]`` is where ``items[i]`` stands (its id, and for feeds the count served up to
+    it); ``cursors()`` encodes them for those who hand out a cursor per item (GraphQL edges).
+    Encoding is left until asked for: the REST feed, the hot path, never needs it.
+    """
 
     items: list[T]
     next_cursor: str | None
-    cursors: list[str]
+    positions: list[tuple[int, int | None]]
+
+    def cursors(self) -> list[str]:
+        return [encode_cursor(last_id, served) for last_id, served in self.positions]
 
 
 def check_limit(limit: int) -> int:

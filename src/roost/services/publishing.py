@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from roost.domain import events
-from roost.domain.cursors import decode_cursor, encode_cursor
+from roost.domain.cursors import decode_cursor
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
 from roost.domain.tweets import Author, Tweet, normalise_content
@@ -88,7 +88,7 @@ class Publishing:
         return Page(
             items=[render_tweet(tweet) for tweet in page],
             next_cursor=next_cursor(page[-1].id if page else None, len(found) > limit),
-            cursors=[encode_cursor(tweet.id) for tweet in page],
+            positions=[(tweet.id, None) for tweet in page],
         )
 
     async def _show_to_author(self, tweet: Tweet) -> None:

@@ -204,8 +204,8 @@ async def _run(
                 update(users).values(pulled=users.c.followers_count >= settings.celebrity_threshold)
             )
         baseline = await _used_memory(roost.redis)
-        for start in range(0, len(active), 500):  # the (empty) feeds a running system has
-            batch = active[start : start + 500]
+        for start in range(0, len(active), 100):  # the (empty) feeds a running system has
+            batch = active[start : start + 100]
             await asyncio.gather(*(roost.feeds.materialise(user_id, []) for user_id in batch))
         readers = await _users(roost, rng.sample(active, min(len(active), 500)))
         everyone = await _users(roost, active)

@@ -212,7 +212,7 @@ def run_feed(compiled: CompiledFeedQuery, page: Page[bytes]) -> dict[str, Any]:
         elif name == "edges":
             out[key] = [
                 _edge(plan, cursor, item)
-                for item, cursor in zip(page.items, page.cursors, strict=True)
+                for item, cursor in zip(page.items, page.cursors(), strict=True)
             ]
         else:
             info = {"hasNextPage": page.next_cursor is not None, "endCursor": page.next_cursor}

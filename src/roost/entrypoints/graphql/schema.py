@@ -92,7 +92,7 @@ def _user(user: DomainUser) -> User:
 def _tweets(page: Page[bytes]) -> TweetConnection:
     edges = [
         TweetEdge(cursor=cursor, node=tweet_from_json(item))
-        for item, cursor in zip(page.items, page.cursors, strict=True)
+        for item, cursor in zip(page.items, page.cursors(), strict=True)
     ]
     return TweetConnection(edges=edges, page_info=_page_info(page))
 
@@ -100,7 +100,7 @@ def _tweets(page: Page[bytes]) -> TweetConnection:
 def _users(page: Page[DomainUser]) -> UserConnection:
     edges = [
         UserEdge(cursor=cursor, node=_user(user))
-        for user, cursor in zip(page.items, page.cursors, strict=True)
+        for user, cursor in zip(page.items, page.cursors(), strict=True)
     ]
     return UserConnection(edges=edges, page_info=_page_info(page))
 
