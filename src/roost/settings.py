@@ -20,7 +20,9 @@ class Settings(BaseSettings):
         description="redis://host:port/db: switches on scaled mode (feeds, caches, event streams)",
     )
     redis_prefix: str = Field("roost:", description="Prefix of every Redis key roost writes")
-    feed_max_items: int = Field(800, ge=1, le=10_000, description="Entries kept in each home feed")
+    feed_max_items: int = Field(
+        800, ge=1, le=3000, description="Entries kept in each home feed (Lua scripts unpack them)"
+    )
     tweet_max_chars: int = Field(280, ge=1, le=10_000, description="Longest post, after NFC")
     celebrity_threshold: int = Field(
         10_000, ge=1, description="Followers from which an author's posts are pulled, not pushed"
@@ -40,7 +42,9 @@ class Settings(BaseSettings):
         20, ge=1, description="Login attempts per handle per minute"
     )
     password_hash_time_cost: int = Field(3, ge=1, description="argon2id iterations")
-    password_hash_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")
+    password_hash_memory_kib: int = Field(
+        65536, ge=32, description="argon2id memory in KiB (at least 8 per lane; roost uses 4)"
+    )
     tweet_cache_size: int = Field(100_000, ge=0, description="Serialised tweets kept in memory")
     tweet_cache_ttl_seconds: int = Field(
         86_400, ge=1, description="How long Redis keeps a serialised tweet"

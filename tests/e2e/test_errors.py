@@ -206,3 +206,27 @@ def test_posting_is_rate_limited_per_user(start_server: ServerFactory, database_
     # Reading is not limited, and the limit is per user: bob can still post.
     assert client.get("/feed", headers=alice.headers).status_code == 200
     post_tweet(client, bob, "my first")
+
+
+def test_crafted_ids_and_handles_are_answered_not_crashed_on(api: Server) -> None:
+    account = new_account(api.client, "crafted")
+    huge = "9" * 5000
+    assert_error(api.client.get(f"/tweets/{huge}", headers=account.headers), 404, "not_found")
+    response = api.client.post(
+        "/tweet", json={"content": "hi", "in_reply_to": huge}, headers=account.headers
+    )
+    assert_error(response, 422, "invalid_request")
+    assert_error(api.client.get("/users/a%00b", headers=account.headers), 404, "not_found")
+    response = api.client.post("/sessions", json={"handle": "a\u0000b", "password": "whatever1"})
+    assert_error(response, 401, "invalid_credentials")
+    response = api.client.post("/sessions", json={"handle": "x" * 60_000, "password": "whatever1"})
+    assert_error(response, 401, "invalid_credentials")
+    seed = "query feed($userID: UUID) { feeds(userID: $userID) { feeds_tweets { tweet_id } } }"
+    for user_id in (None, "\u00b2", huge):  # the first run compiles the query
+        response = api.client.post(
+            "/graphql",
+            json={"query": seed, "variables": {"userID": user_id}},
+            headers=account.headers,
+        )
+        assert response.status_code == 200
+        assert (user_id is None) == ("errors" not in response.json())

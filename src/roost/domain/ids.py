@@ -63,3 +63,12 @@ def smallest_id_at(moment: datetime) -> int:
     """The smallest id that could be made at ``moment``: a lower bound for range queries."""
     ms = int(moment.timestamp() * 1000) - EPOCH_MS
     return max(ms, 0) << TIMESTAMP_SHIFT
+
+
+def parse_id(text: str) -> int | None:
+    """An id written as decimal digits, or None. The length is checked before int(), which
+    refuses (and is slow on) strings of thousands of digits."""
+    if not 0 < len(text) <= 19 or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None

@@ -33,6 +33,11 @@ def validate_handle(handle: str) -> str:
     return handle
 
 
+def could_be_handle(handle: str) -> bool:
+    """Whether a lookup by this handle can find anyone: others never reach storage."""
+    return HANDLE_PATTERN.fullmatch(handle) is not None
+
+
 def handle_key(handle: str) -> str:
     """The form under which handles are unique and looked up."""
     return handle.lower()

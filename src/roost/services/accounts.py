@@ -11,6 +11,7 @@ from roost.domain.errors import InvalidCredentials, NotFound, RateLimited, Unaut
 from roost.domain.ids import IdGenerator
 from roost.domain.users import (
     User,
+    could_be_handle,
     handle_key,
     validate_display_name,
     validate_handle,
@@ -65,6 +66,8 @@ class Accounts:
 
     async def log_in(self, handle: str, password: str) -> tuple[str, User]:
         """A new session token for the user, and the user."""
+        if not could_be_handle(handle):
+            raise InvalidCredentials("That handle and password do not match.")
         await self._limit_login_attempts(handle)
         async with self._uow(read_only=True) as uow:
             found = await uow.users.credentials(handle)
@@ -112,6 +115,8 @@ class Accounts:
                 await uow.commit()
 
     async def by_handle(self, handle: str) -> User:
+        if not could_be_handle(handle):
+            raise NotFound(f"No user has the handle {handle!r}.")
         async with self._uow(read_only=True) as uow:
             user = await uow.users.by_handle(handle)
         if user is None:

@@ -96,32 +96,49 @@ class HomeFeed:
     async def rebuild(self, user_id: int) -> None:
         """Rebuild a feed from SQL now (`roost feeds rebuild`), whatever the store holds."""
         await self._feeds.drop([user_id])
-        await self._feeds.materialise(user_id, await self._pull(user_id))
+        await self._materialise(user_id)
         await self._feeds.forget_pulled_authors([user_id])
         self._metrics.rebuilt()
 
     async def _rebuild(self, user_id: int) -> None:
         """Build a missing feed by pull; reading it makes its owner active again."""
-        await self._feeds.materialise(user_id, await self._pull(user_id))
+        await self._materialise(user_id)
         async with self._uow() as uow:
             await uow.users.touch(user_id, self._clock.now())
             await uow.commit()
         self._metrics.rebuilt()
+
+    async def _materialise(self, user_id: int) -> None:
+        """Store what SQL says, twice. A post committed while the first read was under way had
+        its push skipped (the feed was missing); it is committed before the second read starts,
+        so the second read has it. Stores merge, so the second pass only adds."""
+        for _ in range(2):
+            await self._feeds.materialise(user_id, await self._pull(user_id))
 
     async def _pull(self, user_id: int) -> list[int]:
         async with self._uow(read_only=True) as uow:
             return await uow.tweets.home_timeline_ids(user_id, self._feed_max_items)
 
     async def _load_pulled_authors(self, reader: User) -> None:
-        async with self._uow(read_only=True) as uow:
-            authors = await uow.follows.pulled_followees(reader.id)
-        await self._feeds.set_pulled_authors(reader.id, authors)
+        """Twice, as _materialise: an author switched to pull while the first read was under
+        way has its readers' sets forgotten before the second read starts."""
+        for _ in range(2):
+            async with self._uow(read_only=True) as uow:
+                authors = await uow.follows.pulled_followees(reader.id)
+            await self._feeds.set_pulled_authors(reader.id, authors)
 
     async def _load_author_posts(self, author_ids: list[int]) -> None:
-        for author_id in author_ids:
+        """Twice, as _materialise, for posts whose addition found the list missing."""
+        for _ in range(2):
             async with self._uow(read_only=True) as uow:
-                recent = await uow.tweets.recent_ids_by_author(author_id, self._feed_max_items)
-            await self._feeds.set_author_posts(author_id, recent)
+                recent = {
+                    author_id: await uow.tweets.recent_ids_by_author(
+                        author_id, self._feed_max_items
+                    )
+                    for author_id in author_ids
+                }
+            for author_id, tweet_ids in recent.items():
+                await self._feeds.set_author_posts(author_id, tweet_ids)
 
     async def _render(self, found: FeedSlice, ids: list[int]) -> dict[int, bytes]:
         missing = [i for i in ids if i not in found.rendered and i not in found.deleted]

@@ -8,8 +8,8 @@ from roost.domain import events
 from roost.domain.cursors import decode_cursor
 from roost.domain.errors import CannotFollowSelf, NotFound
 from roost.domain.ids import IdGenerator
-from roost.domain.users import User
-from roost.ports import Clock, UnitOfWorkFactory
+from roost.domain.users import User, could_be_handle
+from roost.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from roost.services.pages import Page, check_limit, next_cursor
 
 
@@ -22,7 +22,7 @@ class Follows:
     async def follow(self, follower: User, handle: str) -> None:
         """Follow; following again changes nothing. The backfill comes from the event."""
         async with self._uow() as uow:
-            followee = await self._existing(uow.users.by_handle(handle), handle)
+            followee = await self._existing(uow, handle)
             if followee.id == follower.id:
                 raise CannotFollowSelf("You cannot follow yourself.")
             added = await uow.follows.add(
@@ -36,7 +36,7 @@ class Follows:
     async def unfollow(self, follower: User, handle: str) -> None:
         """Stop following; a no-op when not following."""
         async with self._uow() as uow:
-            followee = await self._existing(uow.users.by_handle(handle), handle)
+            followee = await self._existing(uow, handle)
             if await uow.follows.remove(follower.id, followee.id):
                 await uow.users.add_to_follow_counts(follower.id, followee.id, -1)
                 uow.outbox.add(events.follow_deleted(follower.id, followee.id))
@@ -45,20 +45,20 @@ class Follows:
     async def followers(self, handle: str, cursor: str | None, limit: int) -> Page[User]:
         check_limit(limit)
         async with self._uow(read_only=True) as uow:
-            user = await self._existing(uow.users.by_handle(handle), handle)
+            user = await self._existing(uow, handle)
             found = await uow.follows.followers_page(user.id, decode_cursor(cursor), limit + 1)
             return await self._page(uow.users.many, found, limit)
 
     async def following(self, handle: str, cursor: str | None, limit: int) -> Page[User]:
         check_limit(limit)
         async with self._uow(read_only=True) as uow:
-            user = await self._existing(uow.users.by_handle(handle), handle)
+            user = await self._existing(uow, handle)
             found = await uow.follows.following_page(user.id, decode_cursor(cursor), limit + 1)
             return await self._page(uow.users.many, found, limit)
 
     @staticmethod
-    async def _existing(lookup: Awaitable[User | None], handle: str) -> User:
-        user = await lookup
+    async def _existing(uow: UnitOfWork, handle: str) -> User:
+        user = await uow.users.by_handle(handle) if could_be_handle(handle) else None
         if user is None:
             raise NotFound(f"No user has the handle {handle!r}.")
         return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -62,3 +63,20 @@ async def test_login_attempts_are_limited_per_handle(roost: Roost) -> None:
     with pytest.raises(RateLimited) as limited:
         await roost.accounts.log_in("ALICE", "correct horse")
     assert 1 <= limited.value.retry_after_seconds <= 60
+
+
+async def test_users_following_each_other_at_once_do_not_deadlock(roost: Roost) -> None:
+    pairs = [
+        (
+            await roost.accounts.register(f"aa{n}", "correct horse", None),
+            await roost.accounts.register(f"bb{n}", "correct horse", None),
+        )
+        for n in range(10)
+    ]
+    await asyncio.gather(
+        *(roost.follows.follow(a, b.handle) for a, b in pairs),
+        *(roost.follows.follow(b, a.handle) for a, b in pairs),
+    )
+    for a, b in pairs:
+        assert (await roost.accounts.by_handle(a.handle)).followers_count == 1
+        assert (await roost.accounts.by_handle(b.handle)).following_count == 1

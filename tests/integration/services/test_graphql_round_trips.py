@@ -90,6 +90,7 @@ HOT_QUERIES = [
     "{ mine: feed { edges { node { content } } pageInfo { hasNextPage } } }",
     "query feed($userID: UUID) { feeds(userID: $userID) { feeds_tweets { tweet_id } } }",
     "{ feeds(first: 3) { __typename id kind feeds_tweets { __typename tweet_id } } }",
+    "query f($size: Int = 1) { feed(first: $size) { edges { node { id } } } }",
 ]
 
 

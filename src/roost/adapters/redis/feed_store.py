@@ -107,6 +107,9 @@ return {'ok', ids, redis.call('MGET', unpack(keys))}
 """
 
 _NO_AUTHORS = "0"
+# A reader's set of pulled authors is looked up again at least this often (seconds), whatever
+# happens: a bound on how long any race between a threshold switch and a read can last.
+PULLED_AUTHORS_TTL = 600
 
 
 class RedisHomeFeeds:
@@ -184,6 +187,7 @@ class RedisHomeFeeds:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(key)
                 pipe.sadd(key, _NO_AUTHORS, *author_ids)
+                pipe.expire(key, PULLED_AUTHORS_TTL)
                 await pipe.execute()
 
     async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
@@ -192,10 +196,8 @@ class RedisHomeFeeds:
                 await self._redis.unlink(*(self._keys.pulled_authors(o) for o in owner_ids))
 
     async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
-        key = self._keys.author_posts(author_id)
-        with unavailable_on_error():
-            await self._redis.unlink(key)
-        await self._merge_into(key, tweet_ids, create=True)
+        """Merged into what is there, never replacing it: a post added meanwhile stays."""
+        await self._merge_into(self._keys.author_posts(author_id), tweet_ids, create=True)
 
     async def add_author_post(self, author_id: int, tweet_id: int) -> None:
         await self._merge_into(self._keys.author_posts(author_id), [tweet_id], create=False)

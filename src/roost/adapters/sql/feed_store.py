@@ -96,7 +96,11 @@ class SqlHomeFeeds:
                 tweets.c.id < before_id,
             )
         )
-        merged = union(pushed, pulled).subquery()
+        # Each side is cut to the page before the merge, so a page never reads every post of
+        # every pulled author; UNION then drops an entry that is both pushed and pulled.
+        pushed = pushed.order_by(feeds_tweets.c.tweet_id.desc()).limit(limit)
+        pulled = pulled.order_by(tweets.c.id.desc()).limit(limit)
+        merged = union(pushed.subquery().select(), pulled.subquery().select()).subquery()
         query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
         async with self._engines.reader.connect() as conn:
             if await self._state(conn, owner_id) != FRESH:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -105,15 +105,21 @@ class SqlUsers:
         return list((await self._conn.execute(query)).scalars())
 
     async def add_to_follow_counts(self, follower_id: int, followee_id: int, delta: int) -> None:
+        """One statement for both rows, so two users following each other at once lock them
+        in the same order and cannot deadlock."""
         await self._conn.execute(
             update(users)
-            .where(users.c.id == follower_id)
-            .values(following_count=users.c.following_count + delta)
-        )
-        await self._conn.execute(
-            update(users)
-            .where(users.c.id == followee_id)
-            .values(followers_count=users.c.followers_count + delta)
+            .where(users.c.id.in_([follower_id, followee_id]))
+            .values(
+                following_count=case(
+                    (users.c.id == follower_id, users.c.following_count + delta),
+                    else_=users.c.following_count,
+                ),
+                followers_count=case(
+                    (users.c.id == followee_id, users.c.followers_count + delta),
+                    else_=users.c.followers_count,
+                ),
+            )
         )
 
 

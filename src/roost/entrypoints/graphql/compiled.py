@@ -10,7 +10,7 @@ any other shape, and any query that fails, go through the generic path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,13 +62,21 @@ class CompiledFeedQuery:
     root_field: str
     arguments: dict[str, ValueNode]
     plan: Any
+    variable_defaults: Mapping[str, ValueNode]
 
     def argument(self, name: str, variables: dict[str, Any], default: Any) -> Any:
+        """The argument's value; raises NotCompilable when only the generic path can tell
+        (a variable given no value and no default: that is its error to report)."""
         node = self.arguments.get(name)
         if node is None:
             return default
         if isinstance(node, VariableNode):
-            return variables.get(node.name.value, default)
+            variable = node.name.value
+            if variable in variables:
+                return variables[variable]
+            if variable not in self.variable_defaults:
+                raise NotCompilable("variable without a value")
+            node = self.variable_defaults[variable]
         if isinstance(node, IntValueNode):
             return int(node.value)
         if isinstance(node, StringValueNode):
@@ -95,10 +103,16 @@ def compile_query(query: str) -> CompiledFeedQuery:
     (root,) = fields
     key = root.alias.value if root.alias else root.name.value
     arguments = {argument.name.value: argument.value for argument in root.arguments or ()}
+    defaults = {
+        definition.variable.name.value: definition.default_value
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    }
     if root.name.value == "feed" and set(arguments) <= {"first", "after"}:
-        return CompiledFeedQuery(key, "feed", arguments, _connection_plan(root.selection_set))
+        plan = _connection_plan(root.selection_set)
+        return CompiledFeedQuery(key, "feed", arguments, plan, defaults)
     if root.name.value == "feeds" and set(arguments) <= {"userID", "first"}:
-        return CompiledFeedQuery(key, "feeds", arguments, _seed_plan(root.selection_set))
+        return CompiledFeedQuery(key, "feeds", arguments, _seed_plan(root.selection_set), defaults)
     raise NotCompilable("root field")
 
 

@@ -68,7 +68,8 @@ def _page_size(field: FieldNode) -> int:
     for argument in field.arguments or ():
         if argument.name.value == "first":
             if isinstance(argument.value, IntValueNode):
-                return max(1, int(argument.value.value))
+                digits = argument.value.value.lstrip("-")
+                return MAX_LIMIT * 1000 if len(digits) > 6 else max(1, int(argument.value.value))
             if isinstance(argument.value, VariableNode):
                 return MAX_LIMIT
     return 1

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult, Info
 
 from roost.bootstrap import Roost
 from roost.domain.errors import DomainError, NotFound
+from roost.domain.ids import parse_id
 from roost.domain.users import User as DomainUser
 from roost.entrypoints.graphql.compiled import (
     CompiledFeedQuery,
@@ -176,7 +177,7 @@ class Query:
         first: int = DEFAULT_LIMIT,
     ) -> list[Feed]:
         caller = await _ctx(info).caller()
-        if user_id is not None and int(user_id) != caller.id:
+        if user_id is not None and parse_id(user_id) != caller.id:
             raise error("forbidden", "You may only read your own feeds.")
         with as_graphql_errors():
             page = await _ctx(info).roost.home_feed.page(caller, None, first)
@@ -286,13 +287,16 @@ async def _run_compiled(
 ) -> ExecutionResult | None:
     """The hot query, without a resolver per field; None: run it the generic way instead (its
     variables need the generic coercion and error messages)."""
-    first = compiled.argument("first", variables, DEFAULT_LIMIT)
-    after = compiled.argument("after", variables, None)
-    user_id = compiled.argument("userID", variables, None)
+    try:
+        first = compiled.argument("first", variables, DEFAULT_LIMIT)
+        after = compiled.argument("after", variables, None)
+        user_id = compiled.argument("userID", variables, None)
+    except NotCompilable:
+        return None
     if not isinstance(first, int) or isinstance(first, bool):
         return None
     if not (after is None or isinstance(after, str)) or not (
-        user_id is None or (isinstance(user_id, str) and user_id.isdigit())
+        user_id is None or (isinstance(user_id, str) and parse_id(user_id) is not None)
     ):
         return None
     path = [compiled.root_key]
@@ -301,7 +305,7 @@ async def _run_compiled(
         page = await context.roost.home_feed.page(caller, after, first)
         if compiled.root_field == "feed":
             data: Any = run_feed(compiled, page)
-        elif user_id is not None and int(user_id) != caller.id:
+        elif user_id is not None and parse_id(user_id) != caller.id:
             return ExecutionResult(
                 None, [error_at("forbidden", "You may only read your own feeds.", path)]
             )

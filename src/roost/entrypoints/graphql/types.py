@@ -10,13 +10,13 @@ from typing import NewType
 import msgspec
 import strawberry
 
-from roost.domain.ids import MAX_ID
+from roost.domain.ids import parse_id
 from roost.services.views import TweetView, UserView
 
 
 def _parse_id(value: object) -> str:
     text = str(value)
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    if parse_id(text) is None:
         raise ValueError("a roost id is a string of decimal digits")
     return text
 

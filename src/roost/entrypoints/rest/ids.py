@@ -1,21 +1,22 @@
 from __future__ import annotations
 
 from roost.domain.errors import InvalidInput, NotFound
-from roost.domain.ids import MAX_ID
+from roost.domain.ids import parse_id
 
 
 def path_id(text: str) -> int:
     """An id from a URL path; anything that cannot be an id names nothing: 404."""
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    found = parse_id(text)
+    if found is None:
         raise NotFound("No such resource.")
-    return int(text)
+    return found
 
 
 def body_id(value: str | int | None, field: str) -> int | None:
     """An id from a request body, given as a string of digits (or a number)."""
     if value is None:
         return None
-    text = str(value)
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    found = parse_id(str(value))
+    if found is None:
         raise InvalidInput(f"{field} must be an id: a string of decimal digits.")
-    return int(text)
+    return found

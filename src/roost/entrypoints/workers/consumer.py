@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
 from roost.adapters.local.wakeup import Wakeup
 from roost.domain.events import Event
 from roost.ports import EventSource, StoreUnavailable
@@ -13,6 +15,10 @@ from roost.ports import EventSource, StoreUnavailable
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+
+# Failures of the stores themselves (Redis or the database unreachable, a failover): never a
+# reason to set an event aside, whatever the number of attempts.
+TRANSIENT = (StoreUnavailable, OperationalError, InterfaceError, DisconnectionError, OSError)
 
 
 class ConsumerLoop:
@@ -43,8 +49,8 @@ class ConsumerLoop:
         while not self._stopping:
             try:
                 handled = await self._consume_batch()
-            except StoreUnavailable as error:
-                log.warning("consumer %s waits for its store: %s", self.name, error)
+            except TRANSIENT as error:
+                log.warning("consumer %s waits for its stores: %r", self.name, error)
                 await asyncio.sleep(max(self._poll_seconds, 1.0))
                 continue
             except Exception:
@@ -79,8 +85,8 @@ class ConsumerLoop:
             try:
                 await self._handler(event)
                 return
-            except StoreUnavailable:
-                raise  # the store is down, not the event bad: keep the position, retry later
+            except TRANSIENT:
+                raise  # a store is down, not the event bad: keep the position, retry later
             except Exception as error:
                 log.warning(
                     "consumer %s failed on event %s (attempt %d): %r",
