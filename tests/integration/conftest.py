@@ -67,3 +67,15 @@ def feed_ids(roost: Roost) -> Callable[[User], Awaitable[list[int]]]:
         return [int(msgspec.json.decode(item)["id"]) for item in page.items]
 
     return read
+
+
+@pytest.fixture
+async def scaled(postgres_url: str, redis_prefix: str) -> AsyncIterator[Roost]:
+    """Scaled mode alone (PostgreSQL + Redis), for what only it promises."""
+    await upgrade_async(postgres_url)
+    wired = build(
+        Settings(database_url=postgres_url, redis_url=REDIS_URL, redis_prefix=redis_prefix)
+    )
+    wired.start()
+    yield wired
+    await wired.close()

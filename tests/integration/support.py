@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+from sqlalchemy import event
 
 from roost.bootstrap import Roost
 from roost.domain.ids import MAX_ID
@@ -46,3 +49,30 @@ async def stored_ids(roost: Roost, owner_id: int, limit: int = 1000) -> list[int
         await roost.feeds.set_pulled_authors(owner_id, [])
         found = await roost.feeds.page(owner_id, MAX_ID, limit)
     return None if found is None else found.tweet_ids
+
+
+class RoundTrips:
+    """Counts the SQL statements and Redis commands a roost issues from now on."""
+
+    def __init__(self, roost: Roost) -> None:
+        self.sql: list[str] = []
+        self.redis: list[str] = []
+        for engine in {roost.engines.reader, roost.engines.writer}:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._sql)
+        assert roost.redis is not None
+        real = roost.redis.execute_command
+
+        async def counted(*args: Any, **options: Any) -> Any:
+            self.redis.append(str(args[0]))
+            return await real(*args, **options)
+
+        roost.redis.execute_command = counted  # type: ignore[method-assign]
+
+    def _sql(self, *args: Any) -> None:
+        self.sql.append(str(args[2]))
+
+    def take(self) -> tuple[list[str], list[str]]:
+        taken = (list(self.sql), list(self.redis))
+        self.sql.clear()
+        self.redis.clear()
+        return taken

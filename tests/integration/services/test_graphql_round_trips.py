@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 
-from roost.adapters.sql.migrate import upgrade_async
-from roost.bootstrap import Roost, build
+from roost.bootstrap import Roost
 from roost.entrypoints.graphql.schema import Context, build_schema
-from roost.settings import Settings
-from tests.conftest import REDIS_URL
-from tests.integration.support import Consumers
+from tests.integration.support import Consumers, RoundTrips
 
 FEED_QUERY = """{ feed(first: 50) {
     edges { cursor node { id content createdAt author { id handle displayName } } }
     pageInfo { hasNextPage endCursor } } }"""
-
-
-@pytest.fixture
-async def scaled(postgres_url: str, redis_prefix: str) -> AsyncIterator[Roost]:
-    await upgrade_async(postgres_url)
-    wired = build(
-        Settings(database_url=postgres_url, redis_url=REDIS_URL, redis_prefix=redis_prefix)
-    )
-    wired.start()
-    yield wired
-    await wired.close()
-
-
-class RoundTrips:
-    def __init__(self, roost: Roost) -> None:
-        self.sql: list[str] = []
-        self.redis: list[str] = []
-        for engine in {roost.engines.reader, roost.engines.writer}:
-            event.listen(engine.sync_engine, "before_cursor_execute", self._sql)
-        assert roost.redis is not None
-        real = roost.redis.execute_command
-
-        async def counted(*args: Any, **options: Any) -> Any:
-            self.redis.append(str(args[0]))
-            return await real(*args, **options)
-
-        roost.redis.execute_command = counted  # type: ignore[method-assign]
-
-    def _sql(self, *args: Any) -> None:
-        self.sql.append(str(args[2]))
-
-    def take(self) -> tuple[list[str], list[str]]:
-        taken = (list(self.sql), list(self.redis))
-        self.sql.clear()
-        self.redis.clear()
-        return taken
 
 
 async def test_graphql_feed_costs_what_the_rest_feed_costs(scaled: Roost) -> None:
