@@ -13,10 +13,14 @@ Helpers (register, login, auth, eventually, ...) live in support.py.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+
+from tests.conftest import REDIS_URL
 
 from .support import (
     RedisServer,
@@ -25,6 +29,7 @@ from .support import (
     Worker,
     WorkerFactory,
     fresh_postgres_database,
+    scaled_env,
 )
 
 
@@ -48,23 +53,32 @@ def server(start_server: ServerFactory, database_url: str) -> Server:
     return start_server(database_url)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def shared_database_url(
+@pytest.fixture(scope="session", params=["sqlite", "postgresql", "scaled"])
+def shared_backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """Like the `database_url` fixture, but one database per backend for the whole session."""
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """One database (and for scaled mode, one Redis prefix) per mode for the whole session:
+    the same REST and GraphQL tests run embedded on SQLite, on PostgreSQL, and scaled."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('shared-sqlite') / 'roost.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
+        yield f"sqlite:///{tmp_path_factory.mktemp('shared-sqlite') / 'roost.db'}", {}
+        return
+    with fresh_postgres_database() as url:
+        if request.param == "postgresql":
+            yield url, {}
+            return
+        prefix = f"roost-e2e-{uuid.uuid4().hex[:10]}:"
+        try:
+            yield url, scaled_env(REDIS_URL, prefix, worker_id=1)
+        finally:
+            _delete_redis_keys(prefix)
 
 
 @pytest.fixture(scope="session")
 def shared_server(
-    shared_database_url: str, tmp_path_factory: pytest.TempPathFactory
+    shared_backend: tuple[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    server = Server(shared_database_url, log_dir=tmp_path_factory.mktemp("shared-server"))
+    database_url, env = shared_backend
+    server = Server(database_url, log_dir=tmp_path_factory.mktemp("shared-server"), env=env)
     try:
         yield server.start()
     finally:
@@ -110,3 +124,13 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+def _delete_redis_keys(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
