@@ -268,6 +268,19 @@ class RoostSchema(strawberry.Schema):
             self._remember(query)
         return result
 
+    async def execute_compiled(
+        self, query: str, variables: dict[str, Any], context: Context
+    ) -> ExecutionResult | None:
+        """The compiled path alone: None when the query is not (yet) compiled or needs the
+        generic path. For the HTTP fast path, which skips the GraphQL HTTP layer."""
+        compiled = self._compiled.get(query)
+        if compiled is None:
+            return None
+        result = await _run_compiled(compiled, variables, context)
+        if result is not None and result.errors:
+            self.process_errors(result.errors)
+        return result
+
     def _remember(self, query: str) -> None:
         """Compile a query that passed validation and ran cleanly, once."""
         if not self._compile or query in self._examined or len(self._examined) >= MAX_COMPILED:
@@ -323,7 +336,7 @@ def error_at(code: str, message: str, path: list[str]) -> GraphQLError:
     return GraphQLError(message, path=path, extensions={"code": code.upper()})
 
 
-def build_schema(*, introspection: bool, compile_hot_queries: bool = True) -> strawberry.Schema:
+def build_schema(*, introspection: bool, compile_hot_queries: bool = True) -> RoostSchema:
     # The caches must outlive a request to be of use: the same instance serves every request.
     parsed, validated = ParserCache(maxsize=1024), ValidationCache(maxsize=1024)
     extensions: list[Any] = [

@@ -16,6 +16,7 @@ from strawberry.litestar import make_graphql_controller
 import roost
 from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
+from roost.entrypoints.graphql.fast_path import compiled_queries
 from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
@@ -55,8 +56,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
     async def graphql_context(request: Request[Any, Any, Any]) -> Context:
         return context_for(state["roost"], request)
 
+    schema = build_schema(introspection=settings.graphql_introspection)
     graphql = make_graphql_controller(
-        build_schema(introspection=settings.graphql_introspection),
+        schema,
         path="/graphql",
         context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphql_introspection else None,
@@ -77,6 +79,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             "roost": Provide(provide_roost, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
+        middleware=[compiled_queries(schema, provide_roost)],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
