@@ -172,3 +172,26 @@ def test_introspection_can_be_switched_off(start_server: ServerFactory, database
         assert client.run("{ me { handle } }") == {"me": {"handle": account.handle}}
     finally:
         client.close()
+
+
+def test_compiled_queries_answer_as_the_generic_path_did(api: Server) -> None:
+    author = new_account(api.client, "compiled")
+    post_tweet(api.client, author, "compiled path")
+    query = "{ feed(first: 5) { edges { node { id content } } pageInfo { hasNextPage } } }"
+    answers = [
+        api.client.post("/graphql", json={"query": query}, headers=author.headers).json()
+        for _ in range(3)  # the first runs generic and compiles; the others take the fast path
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["data"]["feed"]["edges"][0]["node"]["content"] == "compiled path"
+    anonymous = api.client.post("/graphql", json={"query": query})
+    assert anonymous.status_code == 200
+    assert anonymous.json()["data"] is None
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHORIZED"
+    assert anonymous.json()["errors"][0]["path"] == ["feed"]
+    huge = api.client.post(
+        "/graphql",
+        json={"query": query, "variables": {"pad": "x" * 70_000}},
+        headers=author.headers,
+    )
+    assert huge.status_code == 413
