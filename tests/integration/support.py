@@ -76,3 +76,17 @@ class RoundTrips:
         self.sql.clear()
         self.redis.clear()
         return taken
+
+
+async def reader_of_warm_feed(roost: Roost, posts: int, page: int) -> str:
+    """A session token of a reader whose feed holds ``posts`` posts of a followed author, read
+    once (``page`` entries) so caches are as in steady state."""
+    reader = await roost.accounts.register("alice", "correct horse", None)
+    author = await roost.accounts.register("bob", "correct horse", None)
+    token, _ = await roost.accounts.log_in("alice", "correct horse")
+    await roost.follows.follow(reader, "bob")
+    for n in range(posts):
+        await roost.publishing.publish(author, f"post {n}")
+    await Consumers(roost).drain()
+    await roost.home_feed.page(await roost.accounts.authenticate(token), None, page)
+    return token

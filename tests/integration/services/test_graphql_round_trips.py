@@ -6,7 +6,7 @@ import pytest
 
 from roost.bootstrap import Roost
 from roost.entrypoints.graphql.schema import Context, build_schema
-from tests.integration.support import Consumers, RoundTrips
+from tests.integration.support import Consumers, RoundTrips, reader_of_warm_feed
 
 FEED_QUERY = """{ feed(first: 50) {
     edges { cursor node { id content createdAt author { id handle displayName } } }
@@ -15,15 +15,7 @@ FEED_QUERY = """{ feed(first: 50) {
 
 async def test_graphql_feed_costs_what_the_rest_feed_costs(scaled: Roost) -> None:
     roost = scaled
-    alice = await roost.accounts.register("alice", "correct horse", None)
-    bob = await roost.accounts.register("bob", "correct horse", None)
-    token, _ = await roost.accounts.log_in("alice", "correct horse")
-    await roost.follows.follow(alice, "bob")
-    for n in range(60):
-        await roost.publishing.publish(bob, f"post {n}")
-    await Consumers(roost).drain()
-    caller = await roost.accounts.authenticate(token)
-    await roost.home_feed.page(caller, None, 50)  # warm caches, as in steady state
+    token = await reader_of_warm_feed(roost, posts=60, page=50)
     schema = build_schema(introspection=True)
     counter = RoundTrips(roost)
 

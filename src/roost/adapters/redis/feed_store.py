@@ -131,9 +131,7 @@ class RedisHomeFeeds:
         return int(added)
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
-        if owner_ids:
-            with unavailable_on_error():
-                await self._redis.unlink(*(self._keys.home_feed(owner) for owner in owner_ids))
+        await self._unlink([self._keys.home_feed(owner) for owner in owner_ids])
 
     async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
         await self._merge_into(self._keys.home_feed(owner_id), tweet_ids, create=False)
@@ -191,9 +189,7 @@ class RedisHomeFeeds:
                 await pipe.execute()
 
     async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
-        if owner_ids:
-            with unavailable_on_error():
-                await self._redis.unlink(*(self._keys.pulled_authors(o) for o in owner_ids))
+        await self._unlink([self._keys.pulled_authors(owner) for owner in owner_ids])
 
     async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
         """Merged into what is there, never replacing it: a post added meanwhile stays."""
@@ -204,6 +200,11 @@ class RedisHomeFeeds:
 
     async def remove_author_post(self, author_id: int, tweet_id: int) -> None:
         await self._remove_members([self._keys.author_posts(author_id)], [tweet_id])
+
+    async def _unlink(self, keys: list[str]) -> None:
+        if keys:
+            with unavailable_on_error():
+                await self._redis.unlink(*keys)
 
     async def _merge_into(self, key: str, tweet_ids: Sequence[int], *, create: bool) -> None:
         args: list[str | int] = ["1" if create else "0", self._max_items, FEED_SENTINEL]
