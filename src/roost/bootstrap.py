@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from roost.adapters.clock import SystemClock
+from roost.adapters.local.engagement import NoEngagementCache
 from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
 from roost.adapters.local.signals import LocalSignals
@@ -29,6 +30,7 @@ from roost.adapters.local.wakeup import Doorbells, Wakeup
 from roost.adapters.passwords import Argon2PasswordHasher
 from roost.adapters.prometheus import PrometheusFeedMetrics
 from roost.adapters.redis.connection import connect
+from roost.adapters.redis.engagement import RedisEngagementCache
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
 from roost.adapters.redis.rate_limiter import RedisRateLimiter
@@ -43,6 +45,7 @@ from roost.domain.events import Event
 from roost.domain.fanout_policy import FanoutPolicy
 from roost.domain.ids import IdGenerator
 from roost.ports import (
+    EngagementCache,
     EventSource,
     HomeFeeds,
     RateLimiter,
@@ -51,12 +54,18 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.accounts import Accounts
+from roost.services.engagement import Engagement
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
 from roost.services.follows import Follows
 from roost.services.hydration import TweetHydrator
+from roost.services.interactions import Interactions
+from roost.services.live import LiveUpdates
+from roost.services.notifications import Notifications
 from roost.services.publishing import Publishing
 from roost.services.sessions import SessionCache
+from roost.services.stream import LiveStream
+from roost.services.timelines import Timelines
 from roost.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +92,11 @@ class Roost:
     settings: Settings
     accounts: Accounts
     publishing: Publishing
+    interactions: Interactions
+    timelines: Timelines
+    notifications: Notifications
+    live: LiveUpdates
+    stream: LiveStream
     follows: Follows
     home_feed: HomeFeed
     fanout: Fanout
@@ -133,6 +147,7 @@ class _FastLayer:
 
     feeds: HomeFeeds
     tweet_cache: TweetCache
+    engagement: EngagementCache
     rate_limiter: RateLimiter
     signals: Signals
 
@@ -173,6 +188,8 @@ def build(settings: Settings) -> Roost:
     bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
     uow = SqlUnitOfWorkFactory(engines, on_events=bell.ring)
     hydrator = TweetHydrator(uow, fast.tweet_cache)
+    engagement = Engagement(uow, fast.engagement)
+    live = LiveUpdates(fast.signals, uow)
     ids = IdGenerator(settings.worker_id)
     clock = SystemClock()
     passwords = Argon2PasswordHasher(
@@ -191,12 +208,29 @@ def build(settings: Settings) -> Roost:
         policy,
         metrics,
         clock,
+        live,
         feed_max_items=settings.feed_max_items,
         batch_size=settings.fanout_batch_size,
     )
+    publishing = Publishing(
+        uow,
+        fast.feeds,
+        hydrator,
+        engagement,
+        fast.engagement,
+        fast.rate_limiter,
+        ids,
+        clock,
+        max_chars=settings.tweet_max_chars,
+        posts_per_minute=settings.rate_limit_posts_per_minute,
+    )
+    notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
     outbox = SqlEventSource(engines)
     if redis is None:
-        consumers = [ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new())]
+        consumers = [
+            ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
+            ConsumerSpec("notifications", outbox, notifications.handle, doorbells.new()),
+        ]
         background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     else:
         relay_bell = doorbells.new()
@@ -213,6 +247,7 @@ def build(settings: Settings) -> Roost:
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell),
             ConsumerSpec("fanout", stream, fanout.handle, None),
+            ConsumerSpec("notifications", stream, notifications.handle, None),
         ]
         assert isinstance(fast.signals, RedisSignals)
         background = [fast.signals.listen]
@@ -228,19 +263,37 @@ def build(settings: Settings) -> Roost:
             token_ttl=timedelta(days=settings.token_ttl_days),
             logins_per_minute=settings.rate_limit_logins_per_minute,
         ),
-        publishing=Publishing(
+        publishing=publishing,
+        interactions=Interactions(
             uow,
-            fast.feeds,
+            publishing,
             hydrator,
+            fast.engagement,
             fast.rate_limiter,
             ids,
             clock,
-            max_chars=settings.tweet_max_chars,
-            posts_per_minute=settings.rate_limit_posts_per_minute,
+            actions_per_minute=settings.rate_limit_actions_per_minute,
         ),
-        follows=Follows(uow, ids, clock),
+        timelines=Timelines(uow, engagement),
+        notifications=notifications,
+        live=live,
+        stream=LiveStream(
+            live,
+            notifications,
+            hydrator,
+            engagement,
+            clock,
+            poll_seconds=settings.live_poll_seconds,
+        ),
+        follows=Follows(uow, ids, clock, live),
         home_feed=HomeFeed(
-            uow, fast.feeds, hydrator, metrics, clock, feed_max_items=settings.feed_max_items
+            uow,
+            fast.feeds,
+            hydrator,
+            engagement,
+            metrics,
+            clock,
+            feed_max_items=settings.feed_max_items,
         ),
         fanout=fanout,
         feeds=fast.feeds,
@@ -258,6 +311,7 @@ def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _F
     return _FastLayer(
         feeds=SqlHomeFeeds(engines, settings.feed_max_items),
         tweet_cache=lru,
+        engagement=NoEngagementCache(),
         rate_limiter=LocalRateLimiter(),
         signals=LocalSignals(),
     )
@@ -268,6 +322,7 @@ def _redis_layer(settings: Settings, redis: Redis, keys: Keys, lru: LruTweetCach
     return _FastLayer(
         feeds=RedisHomeFeeds(redis, keys, settings.feed_max_items),
         tweet_cache=RedisTweetCache(redis, keys, lru, signals, settings.tweet_cache_ttl_seconds),
+        engagement=RedisEngagementCache(redis, keys, settings.engagement_cache_seconds),
         rate_limiter=RedisRateLimiter(redis, keys),
         signals=signals,
     )

@@ -13,7 +13,8 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from roost.domain.events import Event, NewEvent
-from roost.domain.tweets import Tweet
+from roost.domain.notifications import Notification, NotificationGroup, NotificationType
+from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
 from roost.domain.users import User
 
 
@@ -30,6 +31,9 @@ class UserRepository(Protocol):
         """The user and their password hash, for logging in."""
 
     async def many(self, user_ids: Sequence[int]) -> dict[int, User]: ...
+
+    async def ids_by_handle_keys(self, keys: Sequence[str]) -> list[int]:
+        """The ids of the users with these handle keys (see domain.users.handle_key)."""
 
     async def ids_after(self, after_id: int, limit: int) -> list[int]:
         """User ids in order, a batch at a time (for jobs over every user)."""
@@ -63,7 +67,7 @@ class TweetRepository(Protocol):
     async def add(self, tweet: Tweet) -> None: ...
 
     async def get(self, tweet_id: int) -> Tweet | None:
-        """A tweet that has not been deleted."""
+        """A tweet that has not been deleted (a repost with its original)."""
 
     async def many(self, tweet_ids: Sequence[int]) -> dict[int, Tweet]:
         """The tweets among ``tweet_ids`` that exist and have not been deleted."""
@@ -73,14 +77,94 @@ class TweetRepository(Protocol):
     async def by_author(self, author_id: int, before_id: int, limit: int) -> list[Tweet]:
         """An author's live tweets with ids below ``before_id``, newest first."""
 
-    async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
-        """The ids of an author's newest live tweets, newest first."""
+    async def replies(self, tweet_id: int, before_id: int, limit: int) -> list[Tweet]:
+        """The live replies to a tweet with ids below ``before_id``, newest first."""
 
-    async def ids_by_author_since(self, author_id: int, since_id: int, limit: int) -> list[int]:
-        """The ids of an author's tweets (deleted ones too) from ``since_id`` on, newest first."""
+    async def mentioning(self, user_id: int, before_id: int, limit: int) -> list[Tweet]:
+        """The live tweets that mention the user, ids below ``before_id``, newest first."""
 
-    async def home_timeline_ids(self, user_id: int, limit: int) -> list[int]:
+    async def recent_entries_by_author(self, author_id: int, limit: int) -> list[FeedEntry]:
+        """An author's newest live tweets and reposts, newest first."""
+
+    async def entries_by_id(self, tweet_ids: Sequence[int]) -> dict[int, FeedEntry]:
+        """The entries of these tweets, deleted ones too."""
+
+    async def entries_by_author_since(
+        self, author_id: int, since_id: int, limit: int
+    ) -> list[FeedEntry]:
+        """An author's tweets (deleted ones too) from ``since_id`` on, newest first."""
+
+    async def home_timeline_entries(self, user_id: int, limit: int) -> list[FeedEntry]:
         """The pull model: the newest live tweets of the user and everyone they follow."""
+
+    async def add_to_counts(
+        self, tweet_id: int, *, likes: int = 0, replies: int = 0, reposts: int = 0
+    ) -> None: ...
+
+    async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        """The engagement counts of the tweets that exist."""
+
+
+class LikeRepository(Protocol):
+    async def add(self, user_id: int, tweet_id: int, at: datetime) -> bool:
+        """Record a like; False when it already existed."""
+
+    async def remove(self, user_id: int, tweet_id: int) -> bool:
+        """Remove a like; False when there was none."""
+
+    async def exists(self, user_id: int, tweet_id: int) -> bool: ...
+
+    async def liked_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]: ...
+
+
+class RepostRepository(Protocol):
+    async def add(self, user_id: int, tweet_id: int, repost_id: int) -> bool:
+        """Record that the user reposted the tweet as ``repost_id``; False when they had."""
+
+    async def of(self, user_id: int, tweet_id: int) -> int | None:
+        """The id of the user's live repost of the tweet."""
+
+    async def remove(self, user_id: int, tweet_id: int) -> int | None:
+        """Forget the user's repost of the tweet; returns its id, None when there was none."""
+
+    async def remove_all_of(self, tweet_id: int) -> list[tuple[int, int]]:
+        """Forget every repost of a tweet (it was deleted); returns (repost id, reposter)."""
+
+    async def reposted_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]: ...
+
+
+class MentionRepository(Protocol):
+    async def add(self, tweet_id: int, user_ids: Sequence[int]) -> None: ...
+
+    async def of_tweet(self, tweet_id: int) -> list[int]:
+        """The users a tweet mentions."""
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: Notification, event_id: int) -> bool:
+        """Store a notification; False when this event already gave it (a replay)."""
+
+    async def remove_unread(
+        self, recipient_id: int, kind: NotificationType, actor_id: int, tweet_id: int
+    ) -> int:
+        """Withdraw unread notifications of an action that was undone; returns how many."""
+
+    async def page(self, recipient_id: int, before_id: int, limit: int) -> list[Notification]:
+        """Newest first, ids below ``before_id``."""
+
+    async def since(self, recipient_id: int, after_id: int, limit: int) -> list[Notification]:
+        """Oldest first, ids above ``after_id`` (what a live stream missed)."""
+
+    async def groups(
+        self, recipient_id: int, before_id: int, limit: int, actors: int
+    ) -> list[NotificationGroup]:
+        """Groups whose newest notification is below ``before_id``, newest first, each with
+        its newest ``actors`` actor ids."""
+
+    async def unread_count(self, recipient_id: int) -> int: ...
+
+    async def mark_read(self, recipient_id: int, up_to_id: int) -> int:
+        """Mark the notification ``up_to_id`` and all older ones read; returns how many."""
 
 
 class FollowRepository(Protocol):
@@ -107,6 +191,9 @@ class FollowRepository(Protocol):
     ) -> list[tuple[int, datetime | None]]:
         """A batch of (follower id, last seen) above ``after_id`` in id order, for fanout."""
 
+    async def followee_ids(self, user_id: int) -> list[int]:
+        """Everyone the user follows."""
+
     async def pulled_followees(self, user_id: int) -> list[int]:
         """The followed authors whose posts the user's feed pulls."""
 
@@ -130,6 +217,18 @@ class UnitOfWork(Protocol):
 
     @property
     def follows(self) -> FollowRepository: ...
+
+    @property
+    def likes(self) -> LikeRepository: ...
+
+    @property
+    def reposts(self) -> RepostRepository: ...
+
+    @property
+    def mentions(self) -> MentionRepository: ...
+
+    @property
+    def notifications(self) -> NotificationRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...
@@ -157,18 +256,22 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FeedSlice:
-    """Part of a home feed: tweet ids newest first (pushed entries merged with the recent posts
-    of the pulled authors), and what the store had of them at hand.
+    """Part of a home feed: entries newest first (pushed entries merged with the recent posts
+    of the pulled authors, one entry per origin), and what the store had of them at hand.
 
     ``rendered`` holds the serialised tweets a store could return in the same round trip;
     ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
+    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are the engagement the store
+    had cached; what is missing is loaded by the service.
     A store that lacks what the merge needs says so instead: it does not know which authors
     the reader pulls, or it lacks those authors' recent posts; the service rebuilds them.
     """
 
-    tweet_ids: list[int]
+    entries: list[FeedEntry]
     rendered: dict[int, bytes] = field(default_factory=dict)
     deleted: frozenset[int] = frozenset()
+    counts: dict[int, Counts] = field(default_factory=dict)
+    flags: dict[int, Flags] = field(default_factory=dict)
     pulled_authors_known: bool = True
     missing_author_posts: list[int] = field(default_factory=list)
 
@@ -176,36 +279,40 @@ class FeedSlice:
 class HomeFeeds(Protocol):
     """The materialised home feeds, and the pull model's structures.
 
-    A home feed holds tweet ids newest first, capped at ROOST_FEED_MAX_ITEMS. A feed may be
+    A home feed holds entries newest first, capped at ROOST_FEED_MAX_ITEMS, at most one per
+    origin: an entry whose origin the feed already shows (a repost of a post in it, a second
+    repost) is not added, so a feed never shows one post twice. A feed may be
     missing (never built, dropped, evicted, lost with a Redis): pushes then skip it, and the
     next read rebuilds it from SQL with ``materialise``. A full feed that loses an entry is
     dropped too, since older entries trimmed away would now belong in it.
     Methods raise StoreUnavailable when the store cannot be reached.
     """
 
-    async def push(self, tweet_id: int, owner_ids: Sequence[int]) -> int:
-        """Add one tweet to the feeds that exist; returns how many entries were new."""
+    async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
+        """Add one entry to the feeds that exist; returns how many entries were new."""
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
         """Forget feeds (their owners went inactive): the next read rebuilds them."""
 
-    async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        """Add tweets to one feed, if it exists (after a follow)."""
+    async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        """Add entries to one feed, if it exists (after a follow)."""
 
-    async def materialise(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        """Create a feed from tweets pulled from SQL, merging with whatever it already holds."""
+    async def materialise(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        """Create a feed from entries pulled from SQL, merging with whatever it holds."""
 
-    async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
-        """Take one tweet out of many feeds (after a delete)."""
+    async def remove(self, entry: FeedEntry, owner_ids: Sequence[int]) -> None:
+        """Take one entry out of many feeds (after a delete)."""
 
-    async def remove_from(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        """Take tweets out of one feed (after an unfollow)."""
+    async def remove_from(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        """Take entries out of one feed (after an unfollow)."""
 
     async def oldest(self, owner_id: int) -> int | None:
         """The oldest tweet id in a feed; None when the feed is empty or missing."""
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
-        """Up to ``limit`` entries below ``before_id``, newest first; None: the feed is missing."""
+        """Up to ``limit`` entries below ``before_id``, newest first; None: the feed is missing.
+        A pulled entry whose origin the pushed feed shows, or an older pulled entry shows, is
+        left out."""
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         """Record which authors the owner's feed pulls (stores that cannot derive it)."""
@@ -213,13 +320,13 @@ class HomeFeeds(Protocol):
     async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
         """The owners' pulled authors changed: the next read looks them up again."""
 
-    async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+    async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Store an author's recent posts (rebuilt from SQL), for pulling."""
 
-    async def add_author_post(self, author_id: int, tweet_id: int) -> None:
+    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
         """Add a new post to the author's recent posts, if they are stored."""
 
-    async def remove_author_post(self, author_id: int, tweet_id: int) -> None: ...
+    async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None: ...
 
 
 class TweetCache(Protocol):
@@ -233,6 +340,33 @@ class TweetCache(Protocol):
 
     async def mark_deleted(self, tweet_id: int) -> None:
         """Never serve this tweet again, from any process's cache."""
+
+
+class EngagementCache(Protocol):
+    """Engagement counts by post and each reader's likes and reposts, kept near the feeds.
+
+    Counts are moved by the writer after its commit, and only where cached; a cached count can
+    lag the database for at most its time to live (see adapters). Methods may raise
+    StoreUnavailable; the service then reads the database.
+    """
+
+    async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        """The cached counts among ``tweet_ids``."""
+
+    async def put_counts(self, counts: dict[int, Counts]) -> None:
+        """Cache counts read from the database, where none are cached."""
+
+    async def bump(self, tweet_id: int, counts: Counts) -> None:
+        """Add ``counts`` (negative to take away) to a post's cached counts, if cached."""
+
+    async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:
+        """The user's cached likes and reposts among ``tweet_ids``."""
+
+    async def put_flags(self, user_id: int, flags: dict[int, Flags]) -> None: ...
+
+    async def set_liked(self, user_id: int, tweet_id: int, liked: bool) -> None: ...
+
+    async def set_reposted(self, user_id: int, tweet_id: int, reposted: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     tweet_cache_ttl_seconds: int = Field(
         86_400, ge=1, description="How long Redis keeps a serialised tweet"
     )
+    engagement_cache_seconds: int = Field(
+        600, ge=1, description="How long Redis keeps a post's counts (bounds how long one may lag)"
+    )
+    rate_limit_actions_per_minute: int = Field(
+        600, ge=1, description="Likes and unlikes per user per minute"
+    )
+    live_poll_seconds: float = Field(
+        15.0, gt=0, description="Heartbeat of live streams; each also looks for notifications"
+    )
     session_cache_seconds: float = Field(
         10.0, ge=0, description="How long a process trusts a token it has checked"
     )

@@ -48,7 +48,7 @@ async def stored_ids(roost: Roost, owner_id: int, limit: int = 1000) -> list[int
     if found is not None and not found.pulled_authors_known:
         await roost.feeds.set_pulled_authors(owner_id, [])
         found = await roost.feeds.page(owner_id, MAX_ID, limit)
-    return None if found is None else found.tweet_ids
+    return None if found is None else [entry.tweet_id for entry in found.entries]
 
 
 class RoundTrips:

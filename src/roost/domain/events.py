@@ -1,6 +1,6 @@
 """Events: every state change is recorded as one, in the same transaction as the change.
 
-Consumers (fanout, later notifications and analytics) act on events after the commit. Payloads
+Consumers (fanout, notifications, later analytics) act on events after the commit. Payloads
 are small JSON objects of ids; consumers load current state rather than trust a stale copy.
 """
 
@@ -14,6 +14,8 @@ TWEET_DELETED: Final = "tweet.deleted"
 FOLLOW_CREATED: Final = "follow.created"
 FOLLOW_DELETED: Final = "follow.deleted"
 USER_CREATED: Final = "user.created"
+LIKE_CREATED: Final = "like.created"
+LIKE_DELETED: Final = "like.deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Event:
 
 
 def tweet_created(tweet_id: int, author_id: int) -> NewEvent:
+    """A post, a reply or a repost (consumers load the tweet to tell which)."""
     return NewEvent(TWEET_CREATED, {"tweet_id": str(tweet_id), "author_id": str(author_id)})
 
 
@@ -60,3 +63,11 @@ def follow_deleted(follower_id: int, followee_id: int) -> NewEvent:
 
 def user_created(user_id: int) -> NewEvent:
     return NewEvent(USER_CREATED, {"user_id": str(user_id)})
+
+
+def like_created(user_id: int, tweet_id: int) -> NewEvent:
+    return NewEvent(LIKE_CREATED, {"user_id": str(user_id), "tweet_id": str(tweet_id)})
+
+
+def like_deleted(user_id: int, tweet_id: int) -> NewEvent:
+    return NewEvent(LIKE_DELETED, {"user_id": str(user_id), "tweet_id": str(tweet_id)})

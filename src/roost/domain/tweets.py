@@ -1,10 +1,11 @@
-"""Tweets and the rules for their content."""
+"""Tweets, reposts and the rules for their content."""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from roost.domain.errors import InvalidContent
 
@@ -20,11 +21,55 @@ class Author:
 
 @dataclass(frozen=True, slots=True)
 class Tweet:
+    """A post. A repost is a tweet of its own (its id orders it in feeds, its author is the
+    reposter, its content is empty) whose ``repost_of`` is the original."""
+
     id: int
     author: Author
     content: str
     created_at: datetime
     in_reply_to: int | None
+    repost_of: Tweet | None = None
+
+    @property
+    def origin_id(self) -> int:
+        """The post this one shows: the original of a repost, else itself."""
+        return self.id if self.repost_of is None else self.repost_of.id
+
+    @property
+    def entry(self) -> FeedEntry:
+        return FeedEntry(self.id, self.origin_id)
+
+
+class FeedEntry(NamedTuple):
+    """One entry of a feed: a tweet id and the id of the post it shows (itself, or for a
+    repost the original). A feed holds at most one entry per origin: the first to arrive."""
+
+    tweet_id: int
+    origin_id: int
+
+    @property
+    def is_repost(self) -> bool:
+        return self.tweet_id != self.origin_id
+
+
+class Counts(NamedTuple):
+    """How often a post was liked, replied to and reposted."""
+
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+
+
+class Flags(NamedTuple):
+    """What the reader did to a post."""
+
+    liked: bool = False
+    reposted: bool = False
+
+
+def original(tweet_id: int) -> FeedEntry:
+    return FeedEntry(tweet_id, tweet_id)
 
 
 def normalise_content(content: str, max_chars: int) -> str:

@@ -16,8 +16,10 @@ from datetime import datetime
 from roost.domain import events
 from roost.domain.events import Event
 from roost.domain.fanout_policy import Delivery, FanoutPolicy
+from roost.domain.tweets import FeedEntry, original
 from roost.ports import Clock, FeedMetrics, HomeFeeds, UnitOfWorkFactory
 from roost.services.hydration import TweetHydrator
+from roost.services.live import LiveUpdates
 
 Follower = tuple[int, datetime | None]
 
@@ -31,6 +33,7 @@ class Fanout:
         policy: FanoutPolicy,
         metrics: FeedMetrics,
         clock: Clock,
+        live: LiveUpdates,
         *,
         feed_max_items: int,
         batch_size: int,
@@ -38,6 +41,7 @@ class Fanout:
         self._uow = uow
         self._feeds = feeds
         self._hydrator = hydrator
+        self._live = live
         self._policy = policy
         self._metrics = metrics
         self._clock = clock
@@ -71,15 +75,16 @@ class Fanout:
             author = await uow.users.get(author_id)
         if tweet is None or author is None:  # deleted since
             return
-        await self._feeds.add_author_post(author_id, tweet_id)
-        await self._feeds.push(tweet_id, [author_id])
+        await self._feeds.add_author_post(author_id, tweet.entry)
+        await self._feeds.push(tweet.entry, [author_id])
         if author.pulled:
             self._metrics.skipped("celebrity", author.followers_count)
         else:
-            await self._push_to_followers(tweet_id, author_id)
+            await self._push_to_followers(tweet.entry, author_id)
         self._metrics.fanout_lag((self._clock.now() - tweet.created_at).total_seconds())
+        await self._live.feed_entry(tweet.id, author_id)
 
-    async def _push_to_followers(self, tweet_id: int, author_id: int) -> None:
+    async def _push_to_followers(self, entry: FeedEntry, author_id: int) -> None:
         now = self._clock.now()
         async for batch in self._follower_batches(author_id):
             push, skip = [], []
@@ -89,7 +94,7 @@ class Fanout:
                     push.append(follower_id)
                 elif delivery is Delivery.SKIP:
                     skip.append(follower_id)
-            self._metrics.pushed(await self._feeds.push(tweet_id, push))
+            self._metrics.pushed(await self._feeds.push(entry, push))
             if skip:
                 await self._feeds.drop(skip)
                 self._metrics.skipped("inactive", len(skip))
@@ -98,10 +103,11 @@ class Fanout:
         """Out of every feed it could be in: pushed or materialised, the author's list."""
         tweet_id, author_id = int(payload["tweet_id"]), int(payload["author_id"])
         await self._hydrator.forget(tweet_id)  # again: the request's attempt may have failed
-        await self._feeds.remove_author_post(author_id, tweet_id)
-        await self._feeds.remove(tweet_id, [author_id])
+        entry = await self._entry_of(tweet_id)
+        await self._feeds.remove_author_post(author_id, entry)
+        await self._feeds.remove(entry, [author_id])
         async for batch in self._follower_batches(author_id):
-            await self._feeds.remove(tweet_id, [follower_id for follower_id, _ in batch])
+            await self._feeds.remove(entry, [follower_id for follower_id, _ in batch])
 
     async def _add_followee(self, payload: dict[str, str]) -> None:
         """Backfill the followee's recent posts, or start pulling them (a celebrity)."""
@@ -109,7 +115,7 @@ class Fanout:
         async with self._uow(read_only=True) as uow:
             following = await uow.follows.exists(follower_id, followee_id)
             followee = await uow.users.get(followee_id)
-            recent = await uow.tweets.recent_ids_by_author(followee_id, self._feed_max_items)
+            recent = await uow.tweets.recent_entries_by_author(followee_id, self._feed_max_items)
         if following and followee is not None:
             if followee.pulled:
                 await self._feeds.forget_pulled_authors([follower_id])
@@ -125,7 +131,7 @@ class Fanout:
             following = await uow.follows.exists(follower_id, followee_id)
             theirs = []
             if oldest is not None and not following:
-                theirs = await uow.tweets.ids_by_author_since(
+                theirs = await uow.tweets.entries_by_author_since(
                     followee_id, oldest, self._feed_max_items
                 )
         if not following:  # else followed again since
@@ -161,10 +167,17 @@ class Fanout:
 
     async def _backfill_followers(self, author_id: int) -> None:
         async with self._uow(read_only=True) as uow:
-            recent = await uow.tweets.recent_ids_by_author(author_id, self._feed_max_items)
+            recent = await uow.tweets.recent_entries_by_author(author_id, self._feed_max_items)
         async for batch in self._follower_batches(author_id):
             for follower_id, _ in batch:
                 await self._feeds.backfill(follower_id, recent)
+
+    async def _entry_of(self, tweet_id: int) -> FeedEntry:
+        """A deleted tweet's entry: a repost's names its original, which the stores' indexes
+        of originals need."""
+        async with self._uow(read_only=True) as uow:
+            entries = await uow.tweets.entries_by_id([tweet_id])
+        return entries.get(tweet_id, original(tweet_id))
 
     async def _follower_batches(self, author_id: int) -> AsyncIterator[list[Follower]]:
         """The author's followers in batches. The next batch is read from SQL while the caller

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from roost.domain.cursors import decode_feed_cursor, encode_cursor
+from roost.domain.tweets import FeedEntry
 from roost.domain.users import User
 from roost.ports import (
     Clock,
@@ -22,6 +23,7 @@ from roost.ports import (
     StoreUnavailable,
     UnitOfWorkFactory,
 )
+from roost.services.engagement import Engagement
 from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit
 
@@ -36,6 +38,7 @@ class HomeFeed:
         uow: UnitOfWorkFactory,
         feeds: HomeFeeds,
         hydrator: TweetHydrator,
+        engagement: Engagement,
         metrics: FeedMetrics,
         clock: Clock,
         *,
@@ -44,6 +47,7 @@ class HomeFeed:
         self._uow = uow
         self._feeds = feeds
         self._hydrator = hydrator
+        self._engagement = engagement
         self._metrics = metrics
         self._clock = clock
         self._feed_max_items = feed_max_items
@@ -62,16 +66,16 @@ class HomeFeed:
                 has_more = False
                 break
             found = await self._slice(reader, before, wanted + 1)
-            has_more = len(found.tweet_ids) > wanted
-            ids = found.tweet_ids[:wanted]
-            rendered = await self._render(found, ids)
-            for tweet_id in ids:
+            has_more = len(found.entries) > wanted
+            entries = found.entries[:wanted]
+            rendered = await self._render(reader, found, entries)
+            for tweet_id, _ in entries:
                 served += 1
                 if tweet_id in rendered:
                     items.append(rendered[tweet_id])
                     positions.append((tweet_id, served))
-            if ids:
-                before = ids[-1]
+            if entries:
+                before = entries[-1].tweet_id
         has_more = has_more and served < self._feed_max_items
         return Page(items, encode_cursor(before, served) if has_more else None, positions)
 
@@ -91,7 +95,7 @@ class HomeFeed:
         except StoreUnavailable:
             log.warning("feed store unavailable; serving the feed of %s by pull", reader.id)
         pulled = await self._pull(reader.id)
-        return FeedSlice([tweet_id for tweet_id in pulled if tweet_id < before][:count])
+        return FeedSlice(_one_per_origin([e for e in pulled if e.tweet_id < before])[:count])
 
     async def rebuild(self, user_id: int) -> None:
         """Rebuild a feed from SQL now (`roost feeds rebuild`), whatever the store holds."""
@@ -115,9 +119,9 @@ class HomeFeed:
         for _ in range(2):
             await self._feeds.materialise(user_id, await self._pull(user_id))
 
-    async def _pull(self, user_id: int) -> list[int]:
+    async def _pull(self, user_id: int) -> list[FeedEntry]:
         async with self._uow(read_only=True) as uow:
-            return await uow.tweets.home_timeline_ids(user_id, self._feed_max_items)
+            return await uow.tweets.home_timeline_entries(user_id, self._feed_max_items)
 
     async def _load_pulled_authors(self, reader: User) -> None:
         """Twice, as _materialise: an author switched to pull while the first read was under
@@ -132,15 +136,36 @@ class HomeFeed:
         for _ in range(2):
             async with self._uow(read_only=True) as uow:
                 recent = {
-                    author_id: await uow.tweets.recent_ids_by_author(
+                    author_id: await uow.tweets.recent_entries_by_author(
                         author_id, self._feed_max_items
                     )
                     for author_id in author_ids
                 }
-            for author_id, tweet_ids in recent.items():
-                await self._feeds.set_author_posts(author_id, tweet_ids)
+            for author_id, entries in recent.items():
+                await self._feeds.set_author_posts(author_id, entries)
 
-    async def _render(self, found: FeedSlice, ids: list[int]) -> dict[int, bytes]:
+    async def _render(
+        self, reader: User, found: FeedSlice, entries: list[FeedEntry]
+    ) -> dict[int, bytes]:
+        """The entries' tweets with the reader's engagement; deleted ones are left out."""
+        ids = [entry.tweet_id for entry in entries]
         missing = [i for i in ids if i not in found.rendered and i not in found.deleted]
         loaded = await self._hydrator.rendered(missing) if missing else {}
-        return found.rendered | loaded
+        rendered = {i: body for i in ids if (body := found.rendered.get(i) or loaded.get(i))}
+        return await self._engagement.present(
+            reader.id,
+            rendered,
+            origins=dict(entries),
+            counts=found.counts,
+            flags=found.flags,
+        )
+
+
+def _one_per_origin(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Newest first, keeping for each origin the entry a feed built from them would keep: the
+    oldest (see HomeFeeds)."""
+    first: dict[int, int] = {}
+    for tweet_id, origin_id in entries:
+        if first.get(origin_id, tweet_id) >= tweet_id:
+            first[origin_id] = tweet_id
+    return [entry for entry in entries if first[entry.origin_id] == entry.tweet_id]

@@ -10,14 +10,18 @@ from roost.domain.errors import CannotFollowSelf, NotFound
 from roost.domain.ids import IdGenerator
 from roost.domain.users import User, could_be_handle
 from roost.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from roost.services.live import LiveUpdates
 from roost.services.pages import Page, check_limit, next_cursor
 
 
 class Follows:
-    def __init__(self, uow: UnitOfWorkFactory, ids: IdGenerator, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, ids: IdGenerator, clock: Clock, live: LiveUpdates
+    ) -> None:
         self._uow = uow
         self._ids = ids
         self._clock = clock
+        self._live = live
 
     async def follow(self, follower: User, handle: str) -> None:
         """Follow; following again changes nothing. The backfill comes from the event."""
@@ -32,15 +36,20 @@ class Follows:
                 await uow.users.add_to_follow_counts(follower.id, followee.id, 1)
                 uow.outbox.add(events.follow_created(follower.id, followee.id))
                 await uow.commit()
+        if added:
+            await self._live.follows_changed(follower.id)
 
     async def unfollow(self, follower: User, handle: str) -> None:
         """Stop following; a no-op when not following."""
         async with self._uow() as uow:
             followee = await self._existing(uow, handle)
-            if await uow.follows.remove(follower.id, followee.id):
+            removed = await uow.follows.remove(follower.id, followee.id)
+            if removed:
                 await uow.users.add_to_follow_counts(follower.id, followee.id, -1)
                 uow.outbox.add(events.follow_deleted(follower.id, followee.id))
                 await uow.commit()
+        if removed:
+            await self._live.follows_changed(follower.id)
 
     async def followers(self, handle: str, cursor: str | None, limit: int) -> Page[User]:
         check_limit(limit)

@@ -1,18 +1,27 @@
-"""Publishing: post, read and delete tweets. Fanout happens after, from the events."""
+"""Publishing: post, read and delete tweets (replies and mentions included). Fanout and
+notifications happen after, from the events."""
 
 from __future__ import annotations
 
 import logging
 
 from roost.domain import events
-from roost.domain.cursors import decode_cursor
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
-from roost.domain.tweets import Author, Tweet, normalise_content
+from roost.domain.mentions import mentioned_handles
+from roost.domain.tweets import Author, Counts, Tweet, normalise_content
 from roost.domain.users import User
-from roost.ports import Clock, HomeFeeds, RateLimiter, StoreUnavailable, UnitOfWorkFactory
+from roost.ports import (
+    Clock,
+    EngagementCache,
+    HomeFeeds,
+    RateLimiter,
+    StoreUnavailable,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from roost.services.engagement import Engagement
 from roost.services.hydration import TweetHydrator
-from roost.services.pages import Page, check_limit, next_cursor
 from roost.services.views import render_tweet
 
 log = logging.getLogger(__name__)
@@ -24,6 +33,8 @@ class Publishing:
         uow: UnitOfWorkFactory,
         feeds: HomeFeeds,
         hydrator: TweetHydrator,
+        engagement: Engagement,
+        engagement_cache: EngagementCache,
         rate_limiter: RateLimiter,
         ids: IdGenerator,
         clock: Clock,
@@ -34,6 +45,8 @@ class Publishing:
         self._uow = uow
         self._feeds = feeds
         self._hydrator = hydrator
+        self._engagement = engagement
+        self._engagement_cache = engagement_cache
         self._rate_limiter = rate_limiter
         self._ids = ids
         self._clock = clock
@@ -41,64 +54,113 @@ class Publishing:
         self._posts_per_minute = posts_per_minute
 
     async def publish(self, author: User, content: str, in_reply_to: int | None = None) -> Tweet:
-        """Store the tweet with its ``tweet.created`` event; the author sees it at once."""
+        """Store the tweet with its mentions and its ``tweet.created`` event; the author sees
+        it at once. A reply to a repost replies to the original."""
         text = normalise_content(content, self._max_chars)
-        await self._limit_rate(author)
-        tweet = Tweet(
-            id=self._ids.next_id(),
-            author=Author(author.id, author.handle, author.display_name),
-            content=text,
-            created_at=self._clock.now(),
-            in_reply_to=in_reply_to,
-        )
+        await self.limit_rate(author)
         async with self._uow() as uow:
-            if in_reply_to is not None and await uow.tweets.get(in_reply_to) is None:
-                raise NotFound("The tweet you reply to does not exist.")
+            if in_reply_to is not None:
+                in_reply_to = await self._reply_target(uow, in_reply_to)
+            tweet = Tweet(
+                id=self._ids.next_id(),
+                author=Author(author.id, author.handle, author.display_name),
+                content=text,
+                created_at=self._clock.now(),
+                in_reply_to=in_reply_to,
+            )
             await uow.tweets.add(tweet)
+            await uow.mentions.add(tweet.id, await self._mentioned(uow, author, text))
             uow.outbox.add(events.tweet_created(tweet.id, author.id))
             await uow.commit()
-        await self._show_to_author(tweet)
+        await self.show_to_author(tweet)
+        if in_reply_to is not None:
+            await self._bump(in_reply_to, Counts(replies=1))
         return tweet
 
-    async def get(self, tweet_id: int) -> bytes:
+    async def get(self, reader: User, tweet_id: int) -> bytes:
         rendered = await self._hydrator.rendered([tweet_id])
         if tweet_id not in rendered:
             raise NotFound("No such tweet.")
-        return rendered[tweet_id]
+        return await self._engagement.present_one(reader.id, tweet_id, rendered[tweet_id])
+
+    async def present(self, reader: User, tweet: Tweet) -> bytes:
+        """A tweet just written, as the reader sees it."""
+        return await self._engagement.present_one(reader.id, tweet.id, render_tweet(tweet))
 
     async def delete(self, caller: User, tweet_id: int) -> None:
-        """Hidden everywhere at once; the ``tweet.deleted`` event then clears it from feeds."""
+        """Hidden everywhere at once, with its reposts; the ``tweet.deleted`` events then clear
+        them from feeds. Deleting a repost is undoing it."""
         async with self._uow() as uow:
             tweet = await uow.tweets.get(tweet_id)
             if tweet is None:
                 raise NotFound("No such tweet.")
             if tweet.author.id != caller.id:
                 raise Forbidden("Only its author may delete a tweet.")
-            await uow.tweets.mark_deleted(tweet_id, self._clock.now())
-            uow.outbox.add(events.tweet_deleted(tweet_id, caller.id))
+            withdrawn = [(tweet_id, caller.id)] + await uow.reposts.remove_all_of(tweet_id)
+            for gone_id, author_id in withdrawn:
+                await uow.tweets.mark_deleted(gone_id, self._clock.now())
+                uow.outbox.add(events.tweet_deleted(gone_id, author_id))
+            changed = self._count_changes(tweet)
+            if tweet.repost_of is not None:
+                await uow.reposts.remove(caller.id, tweet.repost_of.id)
+            for parent_id, counts in changed:
+                await uow.tweets.add_to_counts(
+                    parent_id, likes=counts.likes, replies=counts.replies, reposts=counts.reposts
+                )
             await uow.commit()
-        await self._hydrator.forget(tweet_id)
+        for gone_id, _ in withdrawn:
+            await self._hydrator.forget(gone_id)
+        for parent_id, counts in changed:
+            await self._bump(parent_id, counts)
+        if tweet.repost_of is not None:
+            await self._remember_repost(caller.id, tweet.repost_of.id, False)
 
-    async def by_author(self, author: User, cursor: str | None, limit: int) -> Page[bytes]:
-        """An author's own tweets, newest first."""
-        check_limit(limit)
-        async with self._uow(read_only=True) as uow:
-            found = await uow.tweets.by_author(author.id, decode_cursor(cursor), limit + 1)
-        page = found[:limit]
-        return Page(
-            items=[render_tweet(tweet) for tweet in page],
-            next_cursor=next_cursor(page[-1].id if page else None, len(found) > limit),
-            positions=[(tweet.id, None) for tweet in page],
-        )
-
-    async def _show_to_author(self, tweet: Tweet) -> None:
+    async def show_to_author(self, tweet: Tweet) -> None:
         """The author sees the post at once. Fanout repeats it, so a failure here loses nothing."""
         try:
-            await self._feeds.push(tweet.id, [tweet.author.id])
+            await self._feeds.push(tweet.entry, [tweet.author.id])
         except StoreUnavailable:
             log.warning("feed store unavailable; tweet %s reaches feeds through fanout", tweet.id)
 
-    async def _limit_rate(self, author: User) -> None:
+    async def limit_rate(self, author: User) -> None:
         retry_after = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)
         if retry_after:
             raise RateLimited("You are posting too fast; wait a little.", retry_after)
+
+    async def _bump(self, tweet_id: int, counts: Counts) -> None:
+        try:
+            await self._engagement_cache.bump(tweet_id, counts)
+        except StoreUnavailable:
+            log.warning("engagement cache unavailable; counts of %s catch up on expiry", tweet_id)
+
+    async def _remember_repost(self, user_id: int, tweet_id: int, reposted: bool) -> None:
+        try:
+            await self._engagement_cache.set_reposted(user_id, tweet_id, reposted)
+        except StoreUnavailable:
+            log.warning("engagement cache unavailable; repost flag of %s not cached", tweet_id)
+
+    @staticmethod
+    def _count_changes(tweet: Tweet) -> list[tuple[int, Counts]]:
+        """The counts a tweet's deletion takes back: a reply's, a repost's."""
+        changes = []
+        if tweet.in_reply_to is not None:
+            changes.append((tweet.in_reply_to, Counts(replies=-1)))
+        if tweet.repost_of is not None:
+            changes.append((tweet.repost_of.id, Counts(reposts=-1)))
+        return changes
+
+    @staticmethod
+    async def _reply_target(uow: UnitOfWork, tweet_id: int) -> int:
+        parent = await uow.tweets.get(tweet_id)
+        if parent is None:
+            raise NotFound("The tweet you reply to does not exist or was deleted.")
+        await uow.tweets.add_to_counts(parent.origin_id, replies=1)
+        return parent.origin_id
+
+    @staticmethod
+    async def _mentioned(uow: UnitOfWork, author: User, text: str) -> list[int]:
+        handles = mentioned_handles(text)
+        if not handles:
+            return []
+        found = await uow.users.ids_by_handle_keys(handles)
+        return [user_id for user_id in found if user_id != author.id]

@@ -2,7 +2,9 @@
 
 Tweets are serialised once and cached as bytes: list responses splice those bytes instead of
 decoding and re-encoding them (DESIGN.md section 3; re-encoding measured at 28-35% of a read).
-Ids are strings because 64-bit integers overflow JavaScript numbers.
+What changes (counts, the reader's likes and reposts) is spliced in at the end of the cached
+object, and of the original it nests for a repost. Ids are strings because 64-bit integers
+overflow JavaScript numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import datetime
 
 import msgspec
 
-from roost.domain.tweets import Tweet
+from roost.domain.tweets import Counts, Flags, Tweet
 from roost.domain.users import User
 
 
@@ -22,11 +24,30 @@ class AuthorView(msgspec.Struct):
 
 
 class TweetView(msgspec.Struct):
+    """As cached. ``repost_of`` comes last: the engagement splice relies on it."""
+
     id: str
     author: AuthorView
     content: str
     created_at: str
     in_reply_to: str | None
+    repost_of: TweetView | None
+
+
+class EngagedTweetView(msgspec.Struct):
+    """As served (for the OpenAPI document): the cached view with counts and flags."""
+
+    id: str
+    author: AuthorView
+    content: str
+    created_at: str
+    in_reply_to: str | None
+    repost_of: EngagedTweetView | None
+    like_count: int
+    reply_count: int
+    repost_count: int
+    liked: bool
+    reposted: bool
 
 
 class UserView(msgspec.Struct):
@@ -53,6 +74,7 @@ def tweet_view(tweet: Tweet) -> TweetView:
         content=tweet.content,
         created_at=rfc3339(tweet.created_at),
         in_reply_to=None if tweet.in_reply_to is None else str(tweet.in_reply_to),
+        repost_of=None if tweet.repost_of is None else tweet_view(tweet.repost_of),
     )
 
 
@@ -69,3 +91,33 @@ def user_view(user: User) -> UserView:
 
 def render_tweet(tweet: Tweet) -> bytes:
     return _encoder.encode(tweet_view(tweet))
+
+
+_REPOST_MARK = b',"repost_of":{"id":"'
+
+
+def origin_in(tweet_id: int, rendered: bytes) -> int:
+    """The id of the post a rendered tweet shows: the original of a repost, else its own.
+
+    The last ``"repost_of":{`` is the outer object's (the nested original's is null); quotes
+    inside strings are escaped, so content cannot fake it."""
+    at = rendered.rfind(_REPOST_MARK)
+    if at < 0:
+        return tweet_id
+    start = at + len(_REPOST_MARK)
+    return int(rendered[start : rendered.index(b'"', start)])
+
+
+def with_engagement(rendered: bytes, counts: Counts, flags: Flags) -> bytes:
+    """The cached tweet with counts and flags added to it (and to its nested original, which
+    a repost shares them with: likes and reposts of a repost go to the original)."""
+    extra = b',"like_count":%d,"reply_count":%d,"repost_count":%d,"liked":%s,"reposted":%s}' % (
+        counts.likes,
+        counts.replies,
+        counts.reposts,
+        b"true" if flags.liked else b"false",
+        b"true" if flags.reposted else b"false",
+    )
+    if rendered.endswith(b"null}"):
+        return rendered[:-1] + extra
+    return rendered[:-2] + extra + extra

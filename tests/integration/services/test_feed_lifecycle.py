@@ -88,7 +88,7 @@ async def test_deleting_hides_at_once_and_fanout_clears_the_entries(
     await roost.publishing.delete(bob, tweet.id)
     assert await feed_ids(alice) == []  # before fanout ran: hidden on read
     with pytest.raises(NotFound):
-        await roost.publishing.get(tweet.id)
+        await roost.publishing.get(bob, tweet.id)
     await fanout.drain()
     assert await stored_ids(roost, alice.id, 10) == []
     assert await stored_ids(roost, bob.id, 10) == []

@@ -2,9 +2,11 @@
 the two structures of the pull model: each author's recent posts, and each reader's set of
 pulled authors (the celebrities they follow).
 
-Every write is one round trip: a batch of up to 1,000 feeds per script call during fanout
-(`roost bench fanout` measures it). A read is one round trip too: the page script reads the
-feed, merges the recent posts of the pulled authors, and returns the cached tweets with them.
+Entries are tweet ids, and for a repost also the id of the original it shows (see keys.py); a
+list holds one entry per original. Every write is one round trip: a batch of up to 1,000 feeds
+per script call during fanout (`roost bench fanout` measures it). A read is one round trip
+too: the page script reads the feed, merges the recent posts of the pulled authors, and returns
+the cached tweets with them, their counts and the reader's likes and reposts.
 Structures that are missing (never built, evicted, lost with Redis) are rebuilt from SQL by the
 service, never written to piecemeal, so nothing in Redis is ever silently incomplete.
 """
@@ -17,81 +19,151 @@ from typing import Any
 from redis.asyncio import Redis
 
 from roost.adapters.redis.connection import unavailable_on_error
-from roost.adapters.redis.keys import FEED_SENTINEL, Keys, member
+from roost.adapters.redis.keys import FEED_SENTINEL, Keys, entry_member, member, parse_entry
+from roost.domain.tweets import Counts, FeedEntry, Flags
 from roost.ports import FeedSlice
 
-# KEYS: feeds. ARGV: member, max items. Adds to the feeds that exist, trims each.
-_PUSH = """
+# Shared by the scripts that add entries. A list (a home feed or an author's recent posts) holds
+# one entry per origin; ``<list>:o`` maps each original that a repost in the list shows to that
+# repost. ``origin`` is '' for an original. Returns 1 when the entry was added.
+_ADD_ENTRY = """
+local function add_entry(list, entry, origin, max_items)
+  local index = list .. ':o'
+  if origin == '' then
+    if redis.call('HEXISTS', index, entry) == 1 then return 0 end
+    return redis.call('ZADD', list, 0, entry)
+  end
+  if redis.call('ZSCORE', list, origin) or redis.call('HEXISTS', index, origin) == 1 then
+    return 0
+  end
+  if redis.call('HLEN', index) >= max_items then
+    local mapped = redis.call('HGETALL', index)
+    for i = 1, #mapped, 2 do
+      if not redis.call('ZSCORE', list, mapped[i + 1]) then redis.call('HDEL', index, mapped[i]) end
+    end
+  end
+  redis.call('HSET', index, origin, entry)
+  return redis.call('ZADD', list, 0, entry)
+end
+"""
+
+# KEYS: feeds. ARGV: entry, origin, max items. Adds to the feeds that exist, trims each.
+_PUSH = (
+    _ADD_ENTRY
+    + """
 local added = 0
-local trim_to = -(tonumber(ARGV[2]) + 1)
+local max_items = tonumber(ARGV[3])
 for _, feed in ipairs(KEYS) do
   if redis.call('EXISTS', feed) == 1 then
-    added = added + redis.call('ZADD', feed, 0, ARGV[1])
-    redis.call('ZREMRANGEBYRANK', feed, 1, trim_to)
+    added = added + add_entry(feed, ARGV[1], ARGV[2], max_items)
+    redis.call('ZREMRANGEBYRANK', feed, 1, -(max_items + 1))
   end
 end
 return added
 """
+)
 
-# KEYS: one list. ARGV: create (1/0), max items, sentinel, members... The sentinel stays rank 0.
-_MERGE = """
-local exists = redis.call('EXISTS', KEYS[1]) == 1
-if not exists and ARGV[1] == '0' then return 0 end
-local args = {}
-if not exists then args = {0, ARGV[3]} end
-for i = 4, #ARGV do
-  args[#args + 1] = 0
-  args[#args + 1] = ARGV[i]
+# KEYS: one list. ARGV: create (1/0), max items, sentinel, then entry and origin pairs, oldest
+# first. The sentinel stays rank 0.
+_MERGE = (
+    _ADD_ENTRY
+    + """
+local max_items = tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[1] == '0' then return 0 end
+  redis.call('DEL', KEYS[1] .. ':o')
+  redis.call('ZADD', KEYS[1], 0, ARGV[3])
 end
-if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[2]) + 1))
+for i = 4, #ARGV, 2 do add_entry(KEYS[1], ARGV[i], ARGV[i + 1], max_items) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(max_items + 1))
 return 1
 """
+)
 
-# KEYS: lists. ARGV: max items, members... Removes the members from each list. A list that was
-# full may have trimmed older entries that now belong in it: it is dropped, to be rebuilt.
+# KEYS: lists. ARGV: max items, then entry and origin pairs. Removes the entries from each list.
+# A list that was full may have trimmed older entries that now belong in it: it is dropped, to
+# be rebuilt.
 _REMOVE = """
 local dropped = 0
 local full = tonumber(ARGV[1]) + 1
 for _, key in ipairs(KEYS) do
+  local index = key .. ':o'
   local before = redis.call('ZCARD', key)
-  local removed = redis.call('ZREM', key, unpack(ARGV, 2))
+  local removed = 0
+  for i = 2, #ARGV, 2 do
+    if redis.call('ZREM', key, ARGV[i]) == 1 then
+      removed = removed + 1
+      if ARGV[i + 1] ~= '' and redis.call('HGET', index, ARGV[i + 1]) == ARGV[i] then
+        redis.call('HDEL', index, ARGV[i + 1])
+      end
+    end
+  end
   if removed > 0 and before >= full then
-    redis.call('DEL', key)
+    redis.call('DEL', key, index)
     dropped = dropped + 1
   end
 end
 return dropped
 """
 
-# KEYS: feed, pulled-authors set. ARGV: upper bound "(member", limit, tweet key prefix, sentinel,
-# author posts key prefix and suffix. ONE round trip for a page: the feed's ids, merged with the
-# recent posts of the pulled authors, and the cached tweets (measured 6.6-7.3k req/s per core
-# against 4.2k for two round trips). It builds keys it was not given, so it needs a single Redis,
-# not a Cluster. Returns {'feed'} or {'pulls'} or {'posts', author ids} when something is
-# missing, else {'ok', ids, tweets}.
+# KEYS: feed, pulled-authors set, the reader's likes and reposts. ARGV: upper bound "(entry",
+# limit, tweet key prefix, sentinel, author posts key prefix and suffix, counts key prefix.
+# ONE round trip for a page: the feed's entries, merged with the recent posts of the pulled
+# authors, and the cached tweets, counts and the reader's flags (measured 6.6-7.3k req/s per
+# core against 4.2k for two round trips). A pulled entry is left out when its origin is shown
+# by the pushed feed or by an older pulled entry, so a page shows each original once. It builds
+# keys it was not given, so it needs a single Redis, not a Cluster. Returns {'feed'} or
+# {'pulls'} or {'posts', author ids} when something is missing, else {'ok', entries, tweets,
+# counts (l, r, p per entry), flags (liked, reposted per entry)}.
 _PAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'feed'} end
 local pulls = redis.call('SMEMBERS', KEYS[2])
 if #pulls == 0 then return {'pulls'} end
 local limit = tonumber(ARGV[2])
 local low = '(' .. ARGV[4]
+local feed_index = KEYS[1] .. ':o'
 local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], low, 'LIMIT', 0, limit)
+local function origin_of(entry)
+  if #entry > 19 then return string.sub(entry, 21) end
+  return entry
+end
+local lists = {}
 local missing = {}
-local merged = false
 for _, author in ipairs(pulls) do
   if author ~= '0' then
     local key = ARGV[5] .. author .. ARGV[6]
     if redis.call('EXISTS', key) == 0 then
       missing[#missing + 1] = author
     else
-      local theirs = redis.call('ZREVRANGEBYLEX', key, ARGV[1], low, 'LIMIT', 0, limit)
-      for _, id in ipairs(theirs) do ids[#ids + 1] = id end
-      merged = merged or #theirs > 0
+      lists[#lists + 1] = key
     end
   end
 end
 if #missing > 0 then return {'posts', missing} end
+local function shown_earlier(entry, origin)
+  if redis.call('ZSCORE', KEYS[1], entry) then return true end
+  if redis.call('ZSCORE', KEYS[1], origin) or redis.call('HEXISTS', feed_index, origin) == 1 then
+    return true
+  end
+  if origin == entry then return false end
+  local tweet = string.sub(entry, 1, 19)
+  for _, key in ipairs(lists) do
+    if redis.call('ZSCORE', key, origin) then return true end
+    local other = redis.call('HGET', key .. ':o', origin)
+    if other and string.sub(other, 1, 19) < tweet then return true end
+  end
+  return false
+end
+local merged = false
+for _, key in ipairs(lists) do
+  local theirs = redis.call('ZREVRANGEBYLEX', key, ARGV[1], low, 'LIMIT', 0, limit)
+  for _, entry in ipairs(theirs) do
+    if not shown_earlier(entry, origin_of(entry)) then
+      ids[#ids + 1] = entry
+      merged = true
+    end
+  end
+end
 if merged then
   table.sort(ids, function(a, b) return a > b end)
   local unique = {}
@@ -100,10 +172,22 @@ if merged then
   end
   ids = unique
 end
-if #ids == 0 then return {'ok', ids, {}} end
+if #ids == 0 then return {'ok', ids, {}, {}, {}} end
 local keys = {}
-for i, id in ipairs(ids) do keys[i] = ARGV[3] .. id end
-return {'ok', ids, redis.call('MGET', unpack(keys))}
+local counts = {}
+local flag_fields = {}
+for i, id in ipairs(ids) do
+  local origin = origin_of(id)
+  keys[i] = ARGV[3] .. string.sub(id, 1, 19)
+  local found = redis.call('HMGET', ARGV[7] .. origin, 'l', 'r', 'p')
+  counts[#counts + 1] = found[1]
+  counts[#counts + 1] = found[2]
+  counts[#counts + 1] = found[3]
+  flag_fields[#flag_fields + 1] = 'l' .. origin
+  flag_fields[#flag_fields + 1] = 'p' .. origin
+end
+return {'ok', ids, redis.call('MGET', unpack(keys)), counts,
+  redis.call('HMGET', KEYS[3], unpack(flag_fields))}
 """
 
 _NO_AUTHORS = "0"
@@ -122,36 +206,37 @@ class RedisHomeFeeds:
         self._remove = redis.register_script(_REMOVE)
         self._page = redis.register_script(_PAGE)
 
-    async def push(self, tweet_id: int, owner_ids: Sequence[int]) -> int:
+    async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         if not owner_ids:
             return 0
         feeds = [self._keys.home_feed(owner) for owner in owner_ids]
+        args = [*_entry_args(entry), self._max_items]
         with unavailable_on_error():
-            added = await self._push(keys=feeds, args=[member(tweet_id), self._max_items])
+            added = await self._push(keys=feeds, args=args)
         return int(added)
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
-        await self._unlink([self._keys.home_feed(owner) for owner in owner_ids])
+        await self._unlink([key for owner in owner_ids for key in _with_index(self._feed(owner))])
 
-    async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        await self._merge_into(self._keys.home_feed(owner_id), tweet_ids, create=False)
+    async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        await self._merge_into(self._keys.home_feed(owner_id), entries, create=False)
 
-    async def materialise(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        await self._merge_into(self._keys.home_feed(owner_id), tweet_ids, create=True)
+    async def materialise(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        await self._merge_into(self._keys.home_feed(owner_id), entries, create=True)
 
-    async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
+    async def remove(self, entry: FeedEntry, owner_ids: Sequence[int]) -> None:
         if owner_ids:
             feeds = [self._keys.home_feed(owner) for owner in owner_ids]
-            await self._remove_members(feeds, [tweet_id])
+            await self._remove_entries(feeds, [entry])
 
-    async def remove_from(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if tweet_ids:
-            await self._remove_members([self._keys.home_feed(owner_id)], tweet_ids)
+    async def remove_from(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        if entries:
+            await self._remove_entries([self._keys.home_feed(owner_id)], entries)
 
     async def oldest(self, owner_id: int) -> int | None:
         with unavailable_on_error():
             found: Any = await self._redis.zrange(self._keys.home_feed(owner_id), 1, 1)
-        return int(found[0]) if found else None
+        return parse_entry(found[0]).tweet_id if found else None
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
         posts_before, posts_after = self._keys.author_posts_parts
@@ -162,8 +247,13 @@ class RedisHomeFeeds:
             FEED_SENTINEL,
             posts_before,
             posts_after,
+            self._keys.counts_prefix,
         ]
-        keys = [self._keys.home_feed(owner_id), self._keys.pulled_authors(owner_id)]
+        keys = [
+            self._keys.home_feed(owner_id),
+            self._keys.pulled_authors(owner_id),
+            self._keys.acts(owner_id),
+        ]
         with unavailable_on_error():
             found: Any = await self._page(keys=keys, args=args)
         status = found[0]
@@ -173,11 +263,8 @@ class RedisHomeFeeds:
             return FeedSlice([], pulled_authors_known=False)
         if status == b"posts":
             return FeedSlice([], missing_author_posts=[int(author) for author in found[1]])
-        ids = [int(entry) for entry in found[1]]
-        bodies = found[2]
-        rendered = {tweet_id: body for tweet_id, body in zip(ids, bodies, strict=True) if body}
-        deleted = frozenset(t for t, body in zip(ids, bodies, strict=True) if body == b"")
-        return FeedSlice(ids, rendered, deleted)
+        entries = [parse_entry(raw) for raw in found[1]]
+        return _slice(entries, found[2], found[3], found[4])
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         key = self._keys.pulled_authors(owner_id)
@@ -191,28 +278,64 @@ class RedisHomeFeeds:
     async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
         await self._unlink([self._keys.pulled_authors(owner) for owner in owner_ids])
 
-    async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+    async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Merged into what is there, never replacing it: a post added meanwhile stays."""
-        await self._merge_into(self._keys.author_posts(author_id), tweet_ids, create=True)
+        await self._merge_into(self._keys.author_posts(author_id), entries, create=True)
 
-    async def add_author_post(self, author_id: int, tweet_id: int) -> None:
-        await self._merge_into(self._keys.author_posts(author_id), [tweet_id], create=False)
+    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
+        await self._merge_into(self._keys.author_posts(author_id), [entry], create=False)
 
-    async def remove_author_post(self, author_id: int, tweet_id: int) -> None:
-        await self._remove_members([self._keys.author_posts(author_id)], [tweet_id])
+    async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
+        await self._remove_entries([self._keys.author_posts(author_id)], [entry])
+
+    def _feed(self, owner_id: int) -> str:
+        return self._keys.home_feed(owner_id)
 
     async def _unlink(self, keys: list[str]) -> None:
         if keys:
             with unavailable_on_error():
                 await self._redis.unlink(*keys)
 
-    async def _merge_into(self, key: str, tweet_ids: Sequence[int], *, create: bool) -> None:
+    async def _merge_into(self, key: str, entries: Sequence[FeedEntry], *, create: bool) -> None:
+        """Oldest first: of two entries showing one origin, the first to arrive stays."""
         args: list[str | int] = ["1" if create else "0", self._max_items, FEED_SENTINEL]
-        args += [member(tweet_id) for tweet_id in tweet_ids]
+        for entry in sorted(entries):
+            args += _entry_args(entry)
         with unavailable_on_error():
             await self._merge(keys=[key], args=args)
 
-    async def _remove_members(self, keys: list[str], tweet_ids: Sequence[int]) -> None:
-        args: list[str | int] = [self._max_items, *(member(t) for t in tweet_ids)]
+    async def _remove_entries(self, keys: list[str], entries: Sequence[FeedEntry]) -> None:
+        args: list[str | int] = [self._max_items]
+        for entry in entries:
+            args += _entry_args(entry)
         with unavailable_on_error():
             await self._remove(keys=keys, args=args)
+
+
+def _entry_args(entry: FeedEntry) -> list[str | int]:
+    return [entry_member(entry), member(entry.origin_id) if entry.is_repost else ""]
+
+
+def _with_index(key: str) -> list[str]:
+    return [key, key + ":o"]
+
+
+def _slice(entries: list[FeedEntry], bodies: Any, counts: Any, flags: Any) -> FeedSlice:
+    """What the page script found: cached bodies, and counts and flags by origin."""
+    rendered: dict[int, bytes] = {}
+    deleted: set[int] = set()
+    known_counts: dict[int, Counts] = {}
+    known_flags: dict[int, Flags] = {}
+    for i, entry in enumerate(entries):
+        body = bodies[i]
+        if body:
+            rendered[entry.tweet_id] = body
+        elif body == b"":
+            deleted.add(entry.tweet_id)
+        likes, replies, reposts = counts[3 * i : 3 * i + 3]
+        if likes is not None and replies is not None and reposts is not None:
+            known_counts[entry.origin_id] = Counts(int(likes), int(replies), int(reposts))
+        liked, reposted = flags[2 * i : 2 * i + 2]
+        if liked is not None and reposted is not None:
+            known_flags[entry.origin_id] = Flags(liked == b"1", reposted == b"1")
+    return FeedSlice(entries, rendered, frozenset(deleted), known_counts, known_flags)

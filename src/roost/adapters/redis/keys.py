@@ -2,11 +2,15 @@
 
 Every key starts with the configured prefix. A user's own keys carry the hash tag ``{u<id>}`` so
 they share one Redis Cluster slot; tweets are spread by id. Feed members are tweet ids written as
-19 zero-padded digits with score 0: sorted sets then order them exactly (a double score would lose
-the low bits of a 64-bit id) and lexicographic ranges page them.
+19 zero-padded digits with score 0 (a repost adds ":" and its original's id): sorted sets then
+order them exactly (a double score would lose the low bits of a 64-bit id) and lexicographic
+ranges page them. Beside each feed or author's list, ``<key>:o`` maps the originals that reposts
+in it show to those reposts, so a feed holds one entry per original.
 """
 
 from __future__ import annotations
+
+from roost.domain.tweets import FeedEntry
 
 ID_WIDTH = 19  # digits of the largest 63-bit id
 # The lowest member of every materialised feed. Its presence says "this feed is built"; an empty
@@ -16,6 +20,20 @@ FEED_SENTINEL = "0" * ID_WIDTH
 
 def member(tweet_id: int) -> str:
     return f"{tweet_id:0{ID_WIDTH}d}"
+
+
+def entry_member(entry: FeedEntry) -> str:
+    """An original is its id; a repost is its id, ":" and its origin's id, so the scripts
+    know what each entry shows and lexicographic order is still the order of tweet ids."""
+    if entry.is_repost:
+        return f"{entry.tweet_id:0{ID_WIDTH}d}:{entry.origin_id:0{ID_WIDTH}d}"
+    return f"{entry.tweet_id:0{ID_WIDTH}d}"
+
+
+def parse_entry(raw: bytes | str) -> FeedEntry:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    tweet_id = int(text[:ID_WIDTH])
+    return FeedEntry(tweet_id, int(text[ID_WIDTH + 1 :]) if len(text) > ID_WIDTH else tweet_id)
 
 
 class Keys:
@@ -48,6 +66,22 @@ class Keys:
 
     def tweet(self, tweet_id: int) -> str:
         return f"{self.tweet_prefix}{member(tweet_id)}"
+
+    def counts(self, tweet_id: int) -> str:
+        """A post's engagement counts (a hash: l, r, p)."""
+        return f"{self.counts_prefix}{member(tweet_id)}"
+
+    @property
+    def counts_prefix(self) -> str:
+        return f"{self.prefix}c:"
+
+    def acts(self, user_id: int) -> str:
+        """What the user liked and reposted (a hash: l<post> and p<post>, "1" or "0")."""
+        return f"{self.prefix}{{u{user_id}}}:acts"
+
+    def live(self, user_id: int) -> str:
+        """Pub/sub channel of one user's live updates."""
+        return f"{self.prefix}{{u{user_id}}}:live"
 
     def rate_limit(self, key: str) -> str:
         return f"{self.prefix}rl:{key}"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.engine import Engines
 from roost.adapters.sql.tables import feeds, feeds_tweets, followers, tweets, users
+from roost.domain.tweets import FeedEntry
 from roost.ports import FeedSlice
 
 FRESH, STALE = "fresh", "stale"
@@ -36,15 +37,19 @@ class SqlHomeFeeds:
             feeds_tweets.c.feed_id == bindparam("owner"), feeds_tweets.c.tweet_id < cutoff
         )
 
-    async def push(self, tweet_id: int, owner_ids: Sequence[int]) -> int:
+    async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
+        """An entry whose origin a feed already shows is ignored by the unique index on
+        (feed, origin), like a duplicate."""
         if not owner_ids:
             return 0
         async with self._engines.writer.begin() as conn:
-            rows = select(feeds.c.id, literal(tweet_id, BigInteger)).where(
-                feeds.c.id.in_(list(owner_ids)), feeds.c.state == FRESH
-            )
+            rows = select(
+                feeds.c.id,
+                literal(entry.tweet_id, BigInteger),
+                literal(entry.origin_id, BigInteger),
+            ).where(feeds.c.id.in_(list(owner_ids)), feeds.c.state == FRESH)
             statement = insert_ignoring_duplicates(conn.dialect.name, feeds_tweets).from_select(
-                ["feed_id", "tweet_id"], rows
+                ["feed_id", "tweet_id", "origin_id"], rows
             )
             inserted = (await conn.execute(statement)).rowcount
             await self._trim_feeds(conn, owner_ids)
@@ -55,25 +60,25 @@ class SqlHomeFeeds:
             async with self._engines.writer.begin() as conn:
                 await self._drop(conn, owner_ids)
 
-    async def backfill(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if not tweet_ids:
+    async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        if not entries:
             return
         async with self._engines.writer.begin() as conn:
             if await self._state(conn, owner_id) == FRESH:
-                await self._insert(conn, owner_id, tweet_ids)
+                await self._insert(conn, owner_id, entries)
 
-    async def materialise(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
+    async def materialise(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
         async with self._engines.writer.begin() as conn:
             await conn.execute(update(feeds).where(feeds.c.id == owner_id).values(state=FRESH))
-            await self._insert(conn, owner_id, tweet_ids)
+            await self._insert(conn, owner_id, entries)
 
-    async def remove(self, tweet_id: int, owner_ids: Sequence[int]) -> None:
+    async def remove(self, entry: FeedEntry, owner_ids: Sequence[int]) -> None:
         if owner_ids:
-            await self._remove(list(owner_ids), [tweet_id])
+            await self._remove(list(owner_ids), [entry.tweet_id])
 
-    async def remove_from(self, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if tweet_ids:
-            await self._remove([owner_id], list(tweet_ids))
+    async def remove_from(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
+        if entries:
+            await self._remove([owner_id], [entry.tweet_id for entry in entries])
 
     async def oldest(self, owner_id: int) -> int | None:
         query = select(func.min(feeds_tweets.c.tweet_id)).where(feeds_tweets.c.feed_id == owner_id)
@@ -82,30 +87,43 @@ class SqlHomeFeeds:
         return oldest
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
-        pushed = select(feeds_tweets.c.tweet_id.label("id")).where(
-            feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id < before_id
+        origin = func.coalesce(tweets.c.repost_of, tweets.c.id)
+        pushed = select(
+            feeds_tweets.c.tweet_id.label("id"), feeds_tweets.c.origin_id.label("origin")
+        ).where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id < before_id)
+        pulled_authors = (
+            select(followers.c.followee_id)
+            .join(users, users.c.id == followers.c.followee_id)
+            .where(followers.c.follower_id == owner_id, users.c.pulled.is_(True))
         )
-        pulled = (
-            select(tweets.c.id)
-            .join(followers, followers.c.followee_id == tweets.c.author_id)
-            .join(users, users.c.id == tweets.c.author_id)
+        earlier = tweets.alias("earlier")
+        pulled = select(tweets.c.id, origin.label("origin")).where(
+            tweets.c.author_id.in_(pulled_authors),
+            tweets.c.deleted_at.is_(None),
+            tweets.c.id < before_id,
+            # one entry per origin: none the pushed feed shows, none an older pulled entry shows
+            ~select(feeds_tweets.c.tweet_id)
+            .where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.origin_id == origin)
+            .exists(),
+            ~select(earlier.c.id)
             .where(
-                followers.c.follower_id == owner_id,
-                users.c.pulled.is_(True),
-                tweets.c.deleted_at.is_(None),
-                tweets.c.id < before_id,
+                earlier.c.author_id.in_(pulled_authors),
+                earlier.c.deleted_at.is_(None),
+                func.coalesce(earlier.c.repost_of, earlier.c.id) == origin,
+                earlier.c.id < tweets.c.id,
             )
+            .exists(),
         )
         # Each side is cut to the page before the merge, so a page never reads every post of
         # every pulled author; UNION then drops an entry that is both pushed and pulled.
         pushed = pushed.order_by(feeds_tweets.c.tweet_id.desc()).limit(limit)
         pulled = pulled.order_by(tweets.c.id.desc()).limit(limit)
         merged = union(pushed.subquery().select(), pulled.subquery().select()).subquery()
-        query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit)
+        query = select(merged.c.id, merged.c.origin).order_by(merged.c.id.desc()).limit(limit)
         async with self._engines.reader.connect() as conn:
             if await self._state(conn, owner_id) != FRESH:
                 return None
-            return FeedSlice(list((await conn.execute(query)).scalars()))
+            return FeedSlice([FeedEntry(*row) for row in await conn.execute(query)])
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         """Derived from ``users.pulled`` in the page query: nothing to store."""
@@ -113,13 +131,13 @@ class SqlHomeFeeds:
     async def forget_pulled_authors(self, owner_ids: Sequence[int]) -> None:
         """Derived from ``users.pulled`` in the page query: nothing to forget."""
 
-    async def set_author_posts(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+    async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Read from ``tweets`` in the page query: nothing to store."""
 
-    async def add_author_post(self, author_id: int, tweet_id: int) -> None:
+    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
         """Read from ``tweets`` in the page query: nothing to store."""
 
-    async def remove_author_post(self, author_id: int, tweet_id: int) -> None:
+    async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
         """Read from ``tweets`` in the page query: nothing to store."""
 
     async def _remove(self, owner_ids: list[int], tweet_ids: list[int]) -> None:
@@ -155,11 +173,18 @@ class SqlHomeFeeds:
                 feeds_tweets.delete().where(feeds_tweets.c.feed_id.in_(list(owner_ids)))
             )
 
-    async def _insert(self, conn: AsyncConnection, owner_id: int, tweet_ids: Sequence[int]) -> None:
-        if tweet_ids:
+    async def _insert(
+        self, conn: AsyncConnection, owner_id: int, entries: Sequence[FeedEntry]
+    ) -> None:
+        """Oldest first, so that of two entries showing one origin the first to arrive stays,
+        as when they are pushed one by one."""
+        if entries:
             await conn.execute(
                 insert_ignoring_duplicates(conn.dialect.name, feeds_tweets),
-                [{"feed_id": owner_id, "tweet_id": tweet_id} for tweet_id in tweet_ids],
+                [
+                    {"feed_id": owner_id, "tweet_id": entry.tweet_id, "origin_id": entry.origin_id}
+                    for entry in sorted(entries)
+                ],
             )
             await self._trim_feeds(conn, [owner_id])
 

@@ -6,14 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
-from roost.adapters.sql.tables import auth_tokens, feeds, followers, tweets, users
+from roost.adapters.sql.tables import (
+    auth_tokens,
+    feeds,
+    followers,
+    likes,
+    mentions,
+    reposts,
+    tweets,
+    users,
+)
 from roost.domain.errors import HandleTaken
-from roost.domain.tweets import Author, Tweet
+from roost.domain.tweets import Author, Counts, FeedEntry, Tweet
 from roost.domain.users import User, handle_key
 
 HOME_FEED = "home"
@@ -83,6 +92,10 @@ class SqlUsers:
             return {}
         query = select(*_USER_COLUMNS).where(users.c.id.in_(list(user_ids)))
         return {row.id: _user(row) for row in await self._conn.execute(query)}
+
+    async def ids_by_handle_keys(self, keys: Sequence[str]) -> list[int]:
+        query = select(users.c.id).where(users.c.handle_key.in_(list(keys)))
+        return list((await self._conn.execute(query)).scalars())
 
     async def ids_after(self, after_id: int, limit: int) -> list[int]:
         query = select(users.c.id).where(users.c.id > after_id).order_by(users.c.id).limit(limit)
@@ -159,15 +172,27 @@ _TWEET_QUERY = select(
     tweets.c.content,
     tweets.c.created_at,
     tweets.c.in_reply_to,
+    tweets.c.repost_of,
 ).join_from(tweets, users, users.c.id == tweets.c.author_id)
 _LIVE = tweets.c.deleted_at.is_(None)
+_ORIGIN = func.coalesce(tweets.c.repost_of, tweets.c.id)
 
 
-def _tweet(row: Sequence[Any]) -> Tweet:
-    tweet_id, author_id, handle, display_name, content, created_at, in_reply_to = row
+def _tweet(row: Sequence[Any], originals: dict[int, Tweet]) -> Tweet | None:
+    """A tweet from its row; a repost whose original is gone is gone too (None)."""
+    tweet_id, author_id, handle, display_name, content, created_at, in_reply_to, repost_of = row
+    shown = None
+    if repost_of is not None:
+        shown = originals.get(repost_of)
+        if shown is None:
+            return None
     return Tweet(
-        tweet_id, Author(author_id, handle, display_name), content, created_at, in_reply_to
+        tweet_id, Author(author_id, handle, display_name), content, created_at, in_reply_to, shown
     )
+
+
+def _entry(row: Sequence[Any]) -> FeedEntry:
+    return FeedEntry(row[0], row[1])
 
 
 class SqlTweets:
@@ -182,18 +207,18 @@ class SqlTweets:
                 content=tweet.content,
                 created_at=tweet.created_at,
                 in_reply_to=tweet.in_reply_to,
+                repost_of=None if tweet.repost_of is None else tweet.repost_of.id,
             )
         )
 
     async def get(self, tweet_id: int) -> Tweet | None:
-        row = (await self._conn.execute(_TWEET_QUERY.where(tweets.c.id == tweet_id, _LIVE))).first()
-        return _tweet(row) if row else None
+        return (await self.many([tweet_id])).get(tweet_id)
 
     async def many(self, tweet_ids: Sequence[int]) -> dict[int, Tweet]:
         if not tweet_ids:
             return {}
-        query = _TWEET_QUERY.where(tweets.c.id.in_(list(tweet_ids)), _LIVE)
-        return {row.id: _tweet(row) for row in await self._conn.execute(query)}
+        found = await self._tweets(_TWEET_QUERY.where(tweets.c.id.in_(list(tweet_ids)), _LIVE))
+        return {tweet.id: tweet for tweet in found}
 
     async def mark_deleted(self, tweet_id: int, at: datetime) -> None:
         await self._conn.execute(
@@ -201,39 +226,180 @@ class SqlTweets:
         )
 
     async def by_author(self, author_id: int, before_id: int, limit: int) -> list[Tweet]:
-        query = (
+        return await self._tweets(
             _TWEET_QUERY.where(tweets.c.author_id == author_id, tweets.c.id < before_id, _LIVE)
             .order_by(tweets.c.id.desc())
             .limit(limit)
         )
-        return [_tweet(row) for row in await self._conn.execute(query)]
 
-    async def ids_by_author_since(self, author_id: int, since_id: int, limit: int) -> list[int]:
+    async def replies(self, tweet_id: int, before_id: int, limit: int) -> list[Tweet]:
+        return await self._tweets(
+            _TWEET_QUERY.where(tweets.c.in_reply_to == tweet_id, tweets.c.id < before_id, _LIVE)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+
+    async def mentioning(self, user_id: int, before_id: int, limit: int) -> list[Tweet]:
+        return await self._tweets(
+            _TWEET_QUERY.join(mentions, mentions.c.tweet_id == tweets.c.id)
+            .where(mentions.c.user_id == user_id, tweets.c.id < before_id, _LIVE)
+            .order_by(tweets.c.id.desc())
+            .limit(limit)
+        )
+
+    async def entries_by_id(self, tweet_ids: Sequence[int]) -> dict[int, FeedEntry]:
+        if not tweet_ids:
+            return {}
+        query = select(tweets.c.id, _ORIGIN).where(tweets.c.id.in_(list(tweet_ids)))
+        return {row[0]: _entry(row) for row in await self._conn.execute(query)}
+
+    async def entries_by_author_since(
+        self, author_id: int, since_id: int, limit: int
+    ) -> list[FeedEntry]:
         query = (
-            select(tweets.c.id)
+            select(tweets.c.id, _ORIGIN)
             .where(tweets.c.author_id == author_id, tweets.c.id >= since_id)
             .order_by(tweets.c.id.desc())
             .limit(limit)
         )
-        return list((await self._conn.execute(query)).scalars())
+        return [_entry(row) for row in await self._conn.execute(query)]
 
-    async def home_timeline_ids(self, user_id: int, limit: int) -> list[int]:
+    async def home_timeline_entries(self, user_id: int, limit: int) -> list[FeedEntry]:
         followees = select(followers.c.followee_id).where(followers.c.follower_id == user_id)
         query = (
-            select(tweets.c.id)
+            select(tweets.c.id, _ORIGIN)
             .where(or_(tweets.c.author_id == user_id, tweets.c.author_id.in_(followees)), _LIVE)
             .order_by(tweets.c.id.desc())
             .limit(limit)
         )
-        return list((await self._conn.execute(query)).scalars())
+        return [_entry(row) for row in await self._conn.execute(query)]
 
-    async def recent_ids_by_author(self, author_id: int, limit: int) -> list[int]:
+    async def recent_entries_by_author(self, author_id: int, limit: int) -> list[FeedEntry]:
         query = (
-            select(tweets.c.id)
+            select(tweets.c.id, _ORIGIN)
             .where(tweets.c.author_id == author_id, _LIVE)
             .order_by(tweets.c.id.desc())
             .limit(limit)
         )
+        return [_entry(row) for row in await self._conn.execute(query)]
+
+    async def add_to_counts(
+        self, tweet_id: int, *, likes: int = 0, replies: int = 0, reposts: int = 0
+    ) -> None:
+        await self._conn.execute(
+            update(tweets)
+            .where(tweets.c.id == tweet_id)
+            .values(
+                like_count=tweets.c.like_count + likes,
+                reply_count=tweets.c.reply_count + replies,
+                repost_count=tweets.c.repost_count + reposts,
+            )
+        )
+
+    async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        if not tweet_ids:
+            return {}
+        query = select(
+            tweets.c.id, tweets.c.like_count, tweets.c.reply_count, tweets.c.repost_count
+        ).where(tweets.c.id.in_(list(tweet_ids)))
+        return {row[0]: Counts(*row[1:]) for row in await self._conn.execute(query)}
+
+    async def _tweets(self, query: Select[Any]) -> list[Tweet]:
+        """Tweets in the query's order, reposts with their (live) original."""
+        rows = list(await self._conn.execute(query))
+        wanted = {row.repost_of for row in rows if row.repost_of is not None}
+        originals: dict[int, Tweet] = {}
+        if wanted:
+            found = await self._conn.execute(
+                _TWEET_QUERY.where(tweets.c.id.in_(list(wanted)), _LIVE)
+            )
+            originals = {row.id: tweet for row in found if (tweet := _tweet(row, {}))}
+        return [tweet for row in rows if (tweet := _tweet(row, originals))]
+
+
+class SqlLikes:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, user_id: int, tweet_id: int, at: datetime) -> bool:
+        statement = insert_ignoring_duplicates(self._conn.dialect.name, likes).values(
+            user_id=user_id, tweet_id=tweet_id, created_at=at
+        )
+        return (await self._conn.execute(statement)).rowcount == 1
+
+    async def remove(self, user_id: int, tweet_id: int) -> bool:
+        result = await self._conn.execute(
+            likes.delete().where(likes.c.user_id == user_id, likes.c.tweet_id == tweet_id)
+        )
+        return result.rowcount == 1
+
+    async def exists(self, user_id: int, tweet_id: int) -> bool:
+        query = select(
+            exists().where(and_(likes.c.user_id == user_id, likes.c.tweet_id == tweet_id))
+        )
+        return bool((await self._conn.execute(query)).scalar())
+
+    async def liked_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        query = select(likes.c.tweet_id).where(
+            likes.c.user_id == user_id, likes.c.tweet_id.in_(list(tweet_ids))
+        )
+        return set((await self._conn.execute(query)).scalars())
+
+
+class SqlReposts:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, user_id: int, tweet_id: int, repost_id: int) -> bool:
+        statement = insert_ignoring_duplicates(self._conn.dialect.name, reposts).values(
+            user_id=user_id, tweet_id=tweet_id, repost_id=repost_id
+        )
+        return (await self._conn.execute(statement)).rowcount == 1
+
+    async def of(self, user_id: int, tweet_id: int) -> int | None:
+        query = select(reposts.c.repost_id).where(
+            reposts.c.user_id == user_id, reposts.c.tweet_id == tweet_id
+        )
+        found: int | None = (await self._conn.execute(query)).scalar()
+        return found
+
+    async def remove(self, user_id: int, tweet_id: int) -> int | None:
+        repost_id = await self.of(user_id, tweet_id)
+        if repost_id is not None:
+            await self._conn.execute(
+                reposts.delete().where(reposts.c.user_id == user_id, reposts.c.tweet_id == tweet_id)
+            )
+        return repost_id
+
+    async def remove_all_of(self, tweet_id: int) -> list[tuple[int, int]]:
+        query = select(reposts.c.repost_id, reposts.c.user_id).where(reposts.c.tweet_id == tweet_id)
+        found = [(row[0], row[1]) for row in await self._conn.execute(query)]
+        await self._conn.execute(reposts.delete().where(reposts.c.tweet_id == tweet_id))
+        return found
+
+    async def reposted_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        query = select(reposts.c.tweet_id).where(
+            reposts.c.user_id == user_id, reposts.c.tweet_id.in_(list(tweet_ids))
+        )
+        return set((await self._conn.execute(query)).scalars())
+
+
+class SqlMentions:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, tweet_id: int, user_ids: Sequence[int]) -> None:
+        if user_ids:
+            await self._conn.execute(
+                mentions.insert(), [{"tweet_id": tweet_id, "user_id": u} for u in user_ids]
+            )
+
+    async def of_tweet(self, tweet_id: int) -> list[int]:
+        query = select(mentions.c.user_id).where(mentions.c.tweet_id == tweet_id)
         return list((await self._conn.execute(query)).scalars())
 
 
@@ -297,6 +463,10 @@ class SqlFollows:
             .limit(limit)
         )
         return [(row[0], row[1]) for row in await self._conn.execute(query)]
+
+    async def followee_ids(self, user_id: int) -> list[int]:
+        query = select(followers.c.followee_id).where(followers.c.follower_id == user_id)
+        return list((await self._conn.execute(query)).scalars())
 
     async def pulled_followees(self, user_id: int) -> list[int]:
         query = (

@@ -80,7 +80,58 @@ tweets = Table(
     Column("in_reply_to", BigInteger, nullable=True, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime, nullable=True),
+    # A repost is a tweet of the reposter's whose content is empty and which shows this one.
+    Column("repost_of", BigInteger, nullable=True, index=True),
+    # Engagement counts, moved in the transaction of the like, reply or repost.
+    Column("like_count", Integer, nullable=False, server_default="0"),
+    Column("reply_count", Integer, nullable=False, server_default="0"),
+    Column("repost_count", Integer, nullable=False, server_default="0"),
     Index("ix_tweets_author_id_id", "author_id", "id"),
+)
+
+likes = Table(
+    "likes",
+    metadata,
+    Column("tweet_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_likes_user_id_tweet_id", "user_id", "tweet_id"),
+)
+
+# One live repost per user and original; the repost itself is a row of ``tweets``.
+reposts = Table(
+    "reposts",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("tweet_id", BigInteger, primary_key=True),
+    Column("repost_id", BigInteger, nullable=False, unique=True),
+    Index("ix_reposts_tweet_id", "tweet_id"),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("tweet_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Index("ix_mentions_user_id_tweet_id", "user_id", "tweet_id"),
+)
+
+# Each notification is keyed by the event it came from, so a replayed event adds nothing.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("recipient_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("actor_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("tweet_id", BigInteger, nullable=True),
+    Column("event_id", BigInteger, nullable=False),
+    Column("group_key", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read", Boolean, nullable=False, server_default="0"),
+    Index("ix_notifications_event", "event_id", "recipient_id", "type", unique=True),
+    Index("ix_notifications_recipient_id_id", "recipient_id", "id"),
+    Index("ix_notifications_recipient_group", "recipient_id", "group_key", "id"),
 )
 
 followers = Table(
@@ -114,7 +165,10 @@ feeds_tweets = Table(
     metadata,
     Column("feed_id", BigInteger, ForeignKey("feeds.id"), primary_key=True),
     Column("tweet_id", BigInteger, primary_key=True),
+    # The post the entry shows (the original of a repost): a feed shows each origin once.
+    Column("origin_id", BigInteger, nullable=False),
     Index("ix_feeds_tweets_tweet_id", "tweet_id"),
+    Index("ix_feeds_tweets_feed_origin", "feed_id", "origin_id", unique=True),
 )
 
 # The outbox. ``txid`` is the writing transaction's id on PostgreSQL (0 on SQLite, where writes

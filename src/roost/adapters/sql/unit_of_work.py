@@ -10,8 +10,17 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.engine import Engines
+from roost.adapters.sql.notifications import SqlNotifications
 from roost.adapters.sql.outbox import SqlOutbox
-from roost.adapters.sql.repositories import SqlFollows, SqlTokens, SqlTweets, SqlUsers
+from roost.adapters.sql.repositories import (
+    SqlFollows,
+    SqlLikes,
+    SqlMentions,
+    SqlReposts,
+    SqlTokens,
+    SqlTweets,
+    SqlUsers,
+)
 
 
 class SqlUnitOfWork:
@@ -19,6 +28,10 @@ class SqlUnitOfWork:
     tokens: SqlTokens
     tweets: SqlTweets
     follows: SqlFollows
+    likes: SqlLikes
+    reposts: SqlReposts
+    mentions: SqlMentions
+    notifications: SqlNotifications
     outbox: SqlOutbox
 
     def __init__(self, engines: Engines, *, read_only: bool, on_events: Callable[[], None]) -> None:
@@ -34,6 +47,10 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(self._conn)
         self.tweets = SqlTweets(self._conn)
         self.follows = SqlFollows(self._conn)
+        self.likes = SqlLikes(self._conn)
+        self.reposts = SqlReposts(self._conn)
+        self.mentions = SqlMentions(self._conn)
+        self.notifications = SqlNotifications(self._conn)
         self.outbox = SqlOutbox()
         return self
 

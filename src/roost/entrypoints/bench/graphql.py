@@ -16,7 +16,7 @@ from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import build
 from roost.entrypoints.bench.scratch import scratch_database, scratch_prefix
 from roost.entrypoints.graphql.schema import Context, build_schema
-from roost.entrypoints.rest.splice import tweet_page_response
+from roost.entrypoints.rest.splice import page_response
 from roost.entrypoints.workers.runner import Consumers
 from roost.settings import Settings
 
@@ -53,7 +53,7 @@ async def bench_graphql(settings: Settings) -> list[tuple[str, float]]:
 
             async def rest() -> None:
                 caller = await roost.accounts.authenticate(token)
-                tweet_page_response(await roost.home_feed.page(caller, None, 50))
+                page_response(await roost.home_feed.page(caller, None, 50))
 
             def graphql(schema: object) -> Callable[[], Awaitable[None]]:
                 async def run() -> None:

@@ -40,6 +40,11 @@ _TWEET_FIELDS = {
     "createdAt": "created_at",
     "inReplyTo": "in_reply_to",
     "author": "author",
+    "likeCount": "like_count",
+    "replyCount": "reply_count",
+    "repostCount": "repost_count",
+    "liked": "liked",
+    "reposted": "reposted",
 }
 _TYPENAMES = {"tweet": "Tweet", "author": "Author"}
 

@@ -56,7 +56,7 @@ from roost.entrypoints.graphql.types import (
 from roost.entrypoints.rest.auth import bearer_token
 from roost.entrypoints.rest.ids import body_id, path_id
 from roost.services.pages import DEFAULT_LIMIT, Page
-from roost.services.views import render_tweet, user_view
+from roost.services.views import user_view
 
 MAX_DEPTH = 8
 MAX_COST = 5_000
@@ -126,9 +126,9 @@ class Query:
 
     @strawberry.field(description="A tweet by id; null when there is none (or it was deleted).")
     async def tweet(self, info: Info, id: strawberry.ID) -> Tweet | None:
-        await _ctx(info).caller()
+        caller = await _ctx(info).caller()
         try:
-            return tweet_from_json(await _ctx(info).roost.publishing.get(path_id(str(id))))
+            return tweet_from_json(await _ctx(info).roost.publishing.get(caller, path_id(str(id))))
         except NotFound:
             return None
 
@@ -144,11 +144,11 @@ class Query:
     async def user_tweets(
         self, info: Info, handle: str, first: int = DEFAULT_LIMIT, after: str | None = None
     ) -> TweetConnection:
-        await _ctx(info).caller()
+        caller = await _ctx(info).caller()
         roost = _ctx(info).roost
         with as_graphql_errors():
             author = await roost.accounts.by_handle(handle)
-            return _tweets(await roost.publishing.by_author(author, after, first))
+            return _tweets(await roost.timelines.by_author(caller, author, after, first))
 
     @strawberry.field(description="Who follows a user, newest first.")
     async def followers(
@@ -203,7 +203,7 @@ class Mutation:
         with as_graphql_errors():
             reply_to = body_id(in_reply_to, "inReplyTo")
             tweet = await _ctx(info).roost.publishing.publish(caller, content, reply_to)
-        return tweet_from_json(render_tweet(tweet))
+        return tweet_from_json(await _ctx(info).roost.publishing.present(caller, tweet))
 
     @strawberry.mutation(description="Delete one of your tweets.")
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> bool:

@@ -11,7 +11,7 @@ import msgspec
 import strawberry
 
 from roost.domain.ids import parse_id
-from roost.services.views import TweetView, UserView
+from roost.services.views import EngagedTweetView, UserView
 
 
 def _parse_id(value: object) -> str:
@@ -46,9 +46,17 @@ class Tweet:
     content: str
     created_at: str
     in_reply_to: strawberry.ID | None
+    repost_of: Tweet | None = strawberry.field(
+        description="The original a repost shows (its author is the reposter); null otherwise."
+    )
+    like_count: int
+    reply_count: int
+    repost_count: int
+    liked: bool = strawberry.field(description="Whether the caller liked the post.")
+    reposted: bool = strawberry.field(description="Whether the caller reposted the post.")
 
     @staticmethod
-    def from_view(view: TweetView) -> Tweet:
+    def from_view(view: EngagedTweetView) -> Tweet:
         author = Author(
             id=strawberry.ID(view.author.id),
             handle=view.author.handle,
@@ -60,10 +68,16 @@ class Tweet:
             content=view.content,
             created_at=view.created_at,
             in_reply_to=None if view.in_reply_to is None else strawberry.ID(view.in_reply_to),
+            repost_of=None if view.repost_of is None else Tweet.from_view(view.repost_of),
+            like_count=view.like_count,
+            reply_count=view.reply_count,
+            repost_count=view.repost_count,
+            liked=view.liked,
+            reposted=view.reposted,
         )
 
 
-_tweet_decoder = msgspec.json.Decoder(TweetView)
+_tweet_decoder = msgspec.json.Decoder(EngagedTweetView)
 
 
 def tweet_from_json(rendered: bytes) -> Tweet:

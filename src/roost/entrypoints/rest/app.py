@@ -22,7 +22,9 @@ from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
+from roost.entrypoints.rest.notifications import NotificationsController
 from roost.entrypoints.rest.sessions import SessionsController
+from roost.entrypoints.rest.stream import live_stream
 from roost.entrypoints.rest.tweets import TweetsController
 from roost.entrypoints.rest.users import UsersController
 from roost.entrypoints.workers.runner import Consumers
@@ -69,7 +71,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             UsersController,
             SessionsController,
             TweetsController,
+            NotificationsController,
             home_feed,
+            live_stream,
             healthz,
             metrics,
             openapi_document,

@@ -6,7 +6,7 @@ from litestar.openapi import ResponseSpec
 from roost.bootstrap import Roost
 from roost.domain.users import User
 from roost.entrypoints.rest.schemas import TweetPage
-from roost.entrypoints.rest.splice import tweet_page_response
+from roost.entrypoints.rest.splice import page_response
 from roost.services.pages import DEFAULT_LIMIT
 
 
@@ -19,4 +19,4 @@ from roost.services.pages import DEFAULT_LIMIT
 async def home_feed(
     roost: Roost, caller: User, limit: int = DEFAULT_LIMIT, cursor: str | None = None
 ) -> Response[bytes]:
-    return tweet_page_response(await roost.home_feed.page(caller, cursor, limit))
+    return page_response(await roost.home_feed.page(caller, cursor, limit))

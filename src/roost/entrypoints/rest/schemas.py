@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from roost.services.views import TweetView, UserView
+from roost.services.views import EngagedTweetView, UserView
 
 
 class NewUser(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,8 +36,16 @@ class UserPage(msgspec.Struct):
 class TweetPage(msgspec.Struct):
     """Documents the shape of tweet lists, which are sent as spliced bytes (see splice.py)."""
 
-    items: list[TweetView]
+    items: list[EngagedTweetView]
     next_cursor: str | None
+
+
+class ReadMark(msgspec.Struct, forbid_unknown_fields=True):
+    up_to: str | int
+
+
+class UnreadCount(msgspec.Struct):
+    count: int
 
 
 class Health(msgspec.Struct, omit_defaults=True):

@@ -13,7 +13,8 @@ from roost.services.pages import Page
 JSON = "application/json"
 
 
-def tweet_page_response(page: Page[bytes]) -> Response[bytes]:
+def page_response(page: Page[bytes]) -> Response[bytes]:
+    """{"items": [...], "next_cursor"} from items already serialised."""
     cursor = b"null" if page.next_cursor is None else msgspec.json.encode(page.next_cursor)
     body = b'{"items":[' + b",".join(page.items) + b'],"next_cursor":' + cursor + b"}"
     return Response(body, media_type=JSON)

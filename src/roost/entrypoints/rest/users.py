@@ -6,7 +6,7 @@ from litestar.openapi import ResponseSpec
 from roost.bootstrap import Roost
 from roost.domain.users import User
 from roost.entrypoints.rest.schemas import NewUser, TweetPage, UserPage
-from roost.entrypoints.rest.splice import tweet_page_response
+from roost.entrypoints.rest.splice import page_response
 from roost.services.pages import DEFAULT_LIMIT
 from roost.services.views import UserView, user_view
 
@@ -68,4 +68,4 @@ class UsersController(Controller):
         cursor: str | None = None,
     ) -> Response[bytes]:
         author = await roost.accounts.by_handle(handle)
-        return tweet_page_response(await roost.publishing.by_author(author, cursor, limit))
+        return page_response(await roost.timelines.by_author(caller, author, cursor, limit))

@@ -1,0 +1,124 @@
+"""Live updates: telling connected sessions that something new is theirs.
+
+Writers announce (a post entered home feeds, a user has a new notification, a user's follows
+changed) over the Signals port: in-process in embedded mode, Redis pub/sub across processes in
+scaled mode. Every API process routes what it hears to the sessions connected to it. An
+announcement carries ids only; sessions read what is new from the stores, so a lost
+announcement delays an update (until the session's next poll), it never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from roost.ports import Signals, StoreUnavailable, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+FEED_TOPIC = "live-feed"  # "<tweet id>:<author id>": the post entered its readers' home feeds
+NOTIFY_TOPIC = "live-notify"  # "<user id>": the user has a new notification
+FOLLOWS_TOPIC = "live-follows"  # "<user id>": the user followed or unfollowed someone
+SESSION_QUEUE = 1000  # updates a slow session may have waiting before older feed entries drop
+
+
+@dataclass(eq=False)
+class LiveSession:
+    """One connected client of one user. ``updates`` yields ("feed", tweet id) and
+    ("notify", 0), the latter meaning "look for new notifications"."""
+
+    user_id: int
+    updates: asyncio.Queue[tuple[str, int]] = field(
+        default_factory=lambda: asyncio.Queue(SESSION_QUEUE)
+    )
+    authors: frozenset[int] = frozenset()
+
+    def tell(self, kind: str, value: int = 0) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.updates.put_nowait((kind, value))
+
+
+class LiveUpdates:
+    def __init__(self, signals: Signals, uow: UnitOfWorkFactory) -> None:
+        self._signals = signals
+        self._uow = uow
+        self._sessions: defaultdict[int, set[LiveSession]] = defaultdict(set)
+        self._readers: defaultdict[int, set[LiveSession]] = defaultdict(set)  # by author
+        self._reloads: set[asyncio.Task[None]] = set()
+        signals.subscribe(FEED_TOPIC, self._on_feed_entry)
+        signals.subscribe(NOTIFY_TOPIC, self._on_notification)
+        signals.subscribe(FOLLOWS_TOPIC, self._on_follows)
+
+    async def feed_entry(self, tweet_id: int, author_id: int) -> None:
+        await self._announce(FEED_TOPIC, f"{tweet_id}:{author_id}")
+
+    async def notification(self, user_id: int) -> None:
+        await self._announce(NOTIFY_TOPIC, str(user_id))
+
+    async def follows_changed(self, user_id: int) -> None:
+        await self._announce(FOLLOWS_TOPIC, str(user_id))
+
+    async def open(self, user_id: int) -> LiveSession:
+        session = LiveSession(user_id)
+        self._sessions[user_id].add(session)
+        await self._load_authors(session)
+        return session
+
+    def close(self, session: LiveSession) -> None:
+        self._index(session, frozenset())
+        self._sessions[session.user_id].discard(session)
+        if not self._sessions[session.user_id]:
+            del self._sessions[session.user_id]
+
+    @property
+    def connected(self) -> int:
+        return sum(len(sessions) for sessions in self._sessions.values())
+
+    async def _announce(self, topic: str, key: str) -> None:
+        try:
+            await self._signals.publish(topic, key)
+        except StoreUnavailable:
+            log.warning("live update %s %s not announced; sessions catch up by polling", topic, key)
+
+    def _on_feed_entry(self, key: str) -> None:
+        if not key:
+            return  # reconnected: feed entries missed meanwhile are in the feed itself
+        tweet_id, _, author_id = key.partition(":")
+        for session in list(self._readers.get(int(author_id), ())):
+            session.tell("feed", int(tweet_id))
+
+    def _on_notification(self, key: str) -> None:
+        sessions = (
+            [s for group in self._sessions.values() for s in group]
+            if not key
+            else list(self._sessions.get(int(key), ()))
+        )
+        for session in sessions:
+            session.tell("notify")
+
+    def _on_follows(self, key: str) -> None:
+        users = list(self._sessions) if not key else [int(key)]
+        for user_id in users:
+            for session in list(self._sessions.get(user_id, ())):
+                task = asyncio.get_running_loop().create_task(self._load_authors(session))
+                self._reloads.add(task)
+                task.add_done_callback(self._reloads.discard)
+
+    async def _load_authors(self, session: LiveSession) -> None:
+        """The authors whose posts enter the session's feed: the user and whom they follow."""
+        async with self._uow(read_only=True) as uow:
+            followees = await uow.follows.followee_ids(session.user_id)
+        if session in self._sessions.get(session.user_id, ()):
+            self._index(session, frozenset([session.user_id, *followees]))
+
+    def _index(self, session: LiveSession, authors: frozenset[int]) -> None:
+        for author in session.authors - authors:
+            self._readers[author].discard(session)
+            if not self._readers[author]:
+                del self._readers[author]
+        for author in authors - session.authors:
+            self._readers[author].add(session)
+        session.authors = authors

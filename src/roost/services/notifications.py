@@ -1,0 +1,256 @@
+"""Notifications: made from the events of the log, read and marked read by their recipient.
+
+The consumer is idempotent: each notification is keyed by its event (with recipient and type),
+and each handler checks the current state first (a like undone before its event is handled
+notifies nobody). Nobody is notified of their own action. After each commit the recipient's
+live sessions are told (services/live.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from roost.domain import events
+from roost.domain.cursors import decode_cursor
+from roost.domain.events import Event
+from roost.domain.ids import IdGenerator
+from roost.domain.notifications import (
+    GROUPED_ACTORS,
+    Notification,
+    NotificationGroup,
+    NotificationType,
+)
+from roost.domain.tweets import Tweet
+from roost.domain.users import User
+from roost.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from roost.services.engagement import Engagement
+from roost.services.hydration import TweetHydrator
+from roost.services.live import LiveUpdates
+from roost.services.pages import Page, check_limit, next_cursor
+from roost.services.views import UserView, rfc3339, user_view
+
+
+class NotificationView(msgspec.Struct):
+    id: str
+    type: str
+    actor: UserView
+    tweet: msgspec.Raw | None
+    created_at: str
+    read: bool
+
+
+class NotificationGroupView(msgspec.Struct):
+    group_key: str
+    type: str
+    count: int
+    actors: list[UserView]
+    tweet: msgspec.Raw | None
+    latest_at: str
+    latest_id: str
+    read: bool
+
+
+Pending = tuple[int, NotificationType, int, int | None]  # recipient, type, actor, tweet
+
+_encoder = msgspec.json.Encoder()
+
+
+class Notifications:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        hydrator: TweetHydrator,
+        engagement: Engagement,
+        live: LiveUpdates,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._hydrator = hydrator
+        self._engagement = engagement
+        self._live = live
+        self._ids = ids
+        self._clock = clock
+
+    async def handle(self, event: Event) -> None:
+        """The consumer of the event log."""
+        payload = event.payload
+        if event.type == events.FOLLOW_CREATED:
+            await self._on_follow(event, int(payload["follower_id"]), int(payload["followee_id"]))
+        elif event.type == events.TWEET_CREATED:
+            await self._on_tweet(event, int(payload["tweet_id"]))
+        elif event.type == events.TWEET_DELETED:
+            await self._on_tweet_deleted(int(payload["tweet_id"]), int(payload["author_id"]))
+        elif event.type == events.LIKE_CREATED:
+            await self._on_like(event, int(payload["user_id"]), int(payload["tweet_id"]))
+        elif event.type == events.LIKE_DELETED:
+            await self._withdraw(
+                NotificationType.LIKE, int(payload["user_id"]), int(payload["tweet_id"])
+            )
+
+    async def page(
+        self, reader: User, cursor: str | None, limit: int, *, grouped: bool = False
+    ) -> Page[bytes]:
+        """The reader's notifications (or groups of them), newest first."""
+        check_limit(limit)
+        before = decode_cursor(cursor)
+        if grouped:
+            return await self._groups_page(reader, before, limit)
+        async with self._uow(read_only=True) as uow:
+            found = await uow.notifications.page(reader.id, before, limit + 1)
+        page = found[:limit]
+        return Page(
+            items=await self.render(reader, page),
+            next_cursor=next_cursor(page[-1].id if page else None, len(found) > limit),
+            positions=[(n.id, None) for n in page],
+        )
+
+    async def since(self, reader: User, after_id: int, limit: int) -> list[Notification]:
+        """Oldest first, for live streams catching up."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.notifications.since(reader.id, after_id, limit)
+
+    async def unread_count(self, reader: User) -> int:
+        async with self._uow(read_only=True) as uow:
+            return await uow.notifications.unread_count(reader.id)
+
+    async def mark_read(self, reader: User, up_to: int) -> int:
+        async with self._uow() as uow:
+            marked = await uow.notifications.mark_read(reader.id, up_to)
+            await uow.commit()
+        return marked
+
+    async def render(self, reader: User, found: Sequence[Notification]) -> list[bytes]:
+        """One body per notification, in order (users are never deleted)."""
+        users, tweets = await self._load(reader, [n.actor_id for n in found], found)
+        return [
+            _encoder.encode(
+                NotificationView(
+                    id=str(n.id),
+                    type=n.type.value,
+                    actor=users[n.actor_id],
+                    tweet=_raw(tweets, n.tweet_id),
+                    created_at=rfc3339(n.created_at),
+                    read=n.read,
+                )
+            )
+            for n in found
+        ]
+
+    async def _groups_page(self, reader: User, before: int, limit: int) -> Page[bytes]:
+        async with self._uow(read_only=True) as uow:
+            found = await uow.notifications.groups(reader.id, before, limit + 1, GROUPED_ACTORS)
+        page = found[:limit]
+        actor_ids = [actor for group in page for actor in group.actor_ids]
+        users, tweets = await self._load(reader, actor_ids, page)
+        items = [
+            _encoder.encode(
+                NotificationGroupView(
+                    group_key=group.key,
+                    type=group.type.value,
+                    count=group.count,
+                    actors=[users[a] for a in group.actor_ids if a in users],
+                    tweet=_raw(tweets, group.tweet_id),
+                    latest_at=rfc3339(group.latest_at),
+                    latest_id=str(group.latest_id),
+                    read=group.read,
+                )
+            )
+            for group in page
+        ]
+        return Page(
+            items=items,
+            next_cursor=next_cursor(page[-1].latest_id if page else None, len(found) > limit),
+            positions=[(group.latest_id, None) for group in page],
+        )
+
+    async def _load(
+        self,
+        reader: User,
+        actor_ids: Sequence[int],
+        found: Sequence[Notification | NotificationGroup],
+    ) -> tuple[dict[int, UserView], dict[int, bytes]]:
+        async with self._uow(read_only=True) as uow:
+            actors = await uow.users.many(sorted(set(actor_ids)))
+        tweet_ids = sorted({n.tweet_id for n in found if n.tweet_id is not None})
+        rendered = await self._hydrator.rendered(tweet_ids) if tweet_ids else {}
+        tweets = await self._engagement.present(reader.id, rendered) if rendered else {}
+        return {user_id: user_view(user) for user_id, user in actors.items()}, tweets
+
+    async def _on_follow(self, event: Event, follower_id: int, followee_id: int) -> None:
+        async with self._uow(read_only=True) as uow:
+            still = await uow.follows.exists(follower_id, followee_id)
+        if still:
+            await self._notify(event, [(followee_id, NotificationType.FOLLOW, follower_id, None)])
+
+    async def _on_tweet(self, event: Event, tweet_id: int) -> None:
+        async with self._uow(read_only=True) as uow:
+            tweet = await uow.tweets.get(tweet_id)
+            pending = [] if tweet is None else await self._about_tweet(uow, tweet)
+        await self._notify(event, pending)
+
+    @staticmethod
+    async def _about_tweet(uow: UnitOfWork, tweet: Tweet) -> list[Pending]:
+        """A repost notifies the original's author; a reply the replied-to author; a mention
+        each user mentioned (but not twice the one who got the reply)."""
+        actor = tweet.author.id
+        if tweet.repost_of is not None:
+            original = tweet.repost_of
+            return [(original.author.id, NotificationType.REPOST, actor, original.id)]
+        pending: list[Pending] = []
+        if tweet.in_reply_to is not None:
+            parent = await uow.tweets.get(tweet.in_reply_to)
+            if parent is not None:
+                pending.append((parent.author.id, NotificationType.REPLY, actor, tweet.id))
+        replied = {recipient for recipient, *_ in pending}
+        for user_id in await uow.mentions.of_tweet(tweet.id):
+            if user_id not in replied:
+                pending.append((user_id, NotificationType.MENTION, actor, tweet.id))
+        return pending
+
+    async def _on_tweet_deleted(self, tweet_id: int, author_id: int) -> None:
+        """An undone repost withdraws its unread notification."""
+        async with self._uow(read_only=True) as uow:
+            entries = await uow.tweets.entries_by_id([tweet_id])
+        entry = entries.get(tweet_id)
+        if entry is not None and entry.is_repost:
+            await self._withdraw(NotificationType.REPOST, author_id, entry.origin_id)
+
+    async def _on_like(self, event: Event, user_id: int, tweet_id: int) -> None:
+        async with self._uow(read_only=True) as uow:
+            still = await uow.likes.exists(user_id, tweet_id)
+            tweet = await uow.tweets.get(tweet_id) if still else None
+        if tweet is not None:
+            await self._notify(event, [(tweet.author.id, NotificationType.LIKE, user_id, tweet.id)])
+
+    async def _withdraw(self, kind: NotificationType, actor_id: int, tweet_id: int) -> None:
+        async with self._uow() as uow:
+            tweet = await uow.tweets.get(tweet_id)
+            if tweet is None:
+                return
+            await uow.notifications.remove_unread(tweet.author.id, kind, actor_id, tweet_id)
+            await uow.commit()
+
+    async def _notify(self, event: Event, pending: list[Pending]) -> None:
+        wanted = [p for p in pending if p[0] != p[2]]  # never of one's own action
+        if not wanted:
+            return
+        at = self._clock.now()
+        added = []
+        async with self._uow() as uow:
+            for recipient, kind, actor, tweet_id in wanted:
+                notification = Notification(
+                    self._ids.next_id(), recipient, kind, actor, tweet_id, at
+                )
+                if await uow.notifications.add(notification, event.id):
+                    added.append(recipient)
+            await uow.commit()
+        for recipient in added:
+            await self._live.notification(recipient)
+
+
+def _raw(tweets: dict[int, bytes], tweet_id: int | None) -> msgspec.Raw | None:
+    body = None if tweet_id is None else tweets.get(tweet_id)
+    return None if body is None else msgspec.Raw(body)
