@@ -1,0 +1,164 @@
+"""Likes, reposts, replies and mentions, through the services, in every mode."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import pytest
+
+from roost.bootstrap import Roost
+from roost.domain.errors import NotFound, RateLimited
+from roost.domain.users import User
+from tests.integration.support import Consumers
+
+MakeUser = Callable[[str], Awaitable[User]]
+
+
+async def feed(roost: Roost, reader: User) -> list[dict[str, Any]]:
+    page = await roost.home_feed.page(reader, None, 100)
+    return [msgspec.json.decode(item) for item in page.items]
+
+
+async def tweet(roost: Roost, reader: User, tweet_id: int) -> dict[str, Any]:
+    found: dict[str, Any] = msgspec.json.decode(await roost.publishing.get(reader, tweet_id))
+    return found
+
+
+def engagement(item: dict[str, Any]) -> tuple[int, int, int, bool, bool]:
+    return (
+        item["like_count"],
+        item["reply_count"],
+        item["repost_count"],
+        item["liked"],
+        item["reposted"],
+    )
+
+
+async def test_likes_are_counted_once_and_shown_to_the_liker(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob, carol = await make_user("alice"), await make_user("bob"), await make_user("carol")
+    await roost.follows.follow(alice, "bob")
+    post = await roost.publishing.publish(bob, "like me")
+    await fanout.drain()
+    assert engagement((await feed(roost, alice))[0]) == (0, 0, 0, False, False)
+
+    await roost.interactions.like(alice, post.id)
+    await roost.interactions.like(alice, post.id)  # idempotent
+    await roost.interactions.like(carol, post.id)
+    assert engagement((await feed(roost, alice))[0]) == (2, 0, 0, True, False)
+    assert engagement(await tweet(roost, bob, post.id)) == (2, 0, 0, False, False)
+
+    await roost.interactions.unlike(alice, post.id)
+    await roost.interactions.unlike(alice, post.id)
+    assert engagement((await feed(roost, alice))[0]) == (1, 0, 0, False, False)
+    assert engagement(await tweet(roost, carol, post.id)) == (1, 0, 0, True, False)
+
+
+async def test_a_repost_enters_feeds_as_the_reposter_showing_the_original_once(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob, carol = await make_user("alice"), await make_user("bob"), await make_user("carol")
+    dave = await make_user("dave")
+    await roost.follows.follow(carol, "alice")
+    await roost.follows.follow(carol, "bob")
+    await roost.follows.follow(dave, "bob")
+    post = await roost.publishing.publish(alice, "worth sharing")
+    await fanout.drain()
+
+    repost, created = await roost.interactions.repost(bob, post.id)
+    again, created_again = await roost.interactions.repost(bob, repost.id)  # of the repost
+    assert (created, created_again, again.id) == (True, False, repost.id)
+    await fanout.drain()
+
+    [shared] = await feed(roost, dave)
+    assert shared["id"] == str(repost.id)
+    assert shared["author"]["handle"] == "bob"
+    assert shared["repost_of"]["id"] == str(post.id)
+    assert shared["repost_of"]["author"]["handle"] == "alice"
+    assert shared["repost_of"]["content"] == "worth sharing"
+    assert engagement(shared) == engagement(shared["repost_of"]) == (0, 0, 1, False, False)
+    # carol follows both: the original once, where it first arrived
+    assert [item["id"] for item in await feed(roost, carol)] == [str(post.id)]
+    assert engagement((await feed(roost, bob))[0]) == (0, 0, 1, False, True)
+
+    await roost.interactions.unrepost(bob, post.id)
+    await fanout.drain()
+    assert await feed(roost, dave) == []
+    assert engagement(await tweet(roost, carol, post.id))[2] == 0
+
+
+async def test_deleting_a_post_takes_its_reposts_with_it(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob, dave = await make_user("alice"), await make_user("bob"), await make_user("dave")
+    await roost.follows.follow(dave, "bob")
+    post = await roost.publishing.publish(alice, "soon gone")
+    repost, _ = await roost.interactions.repost(bob, post.id)
+    await fanout.drain()
+    assert [item["id"] for item in await feed(roost, dave)] == [str(repost.id)]
+    await roost.publishing.delete(alice, post.id)
+    assert await feed(roost, dave) == []  # hidden at once
+    await fanout.drain()
+    assert await feed(roost, dave) == []
+    with pytest.raises(NotFound):
+        await roost.publishing.get(dave, repost.id)
+
+
+async def test_replies_are_listed_and_counted(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    post = await roost.publishing.publish(alice, "a question")
+    first = await roost.publishing.publish(bob, "an answer", in_reply_to=post.id)
+    second = await roost.publishing.publish(alice, "thanks", in_reply_to=post.id)
+    page = await roost.timelines.replies(bob, post.id, None, 1)
+    assert [msgspec.json.decode(i)["id"] for i in page.items] == [str(second.id)]
+    page = await roost.timelines.replies(bob, post.id, page.next_cursor, 1)
+    assert [msgspec.json.decode(i)["in_reply_to"] for i in page.items] == [str(post.id)]
+    assert page.next_cursor is None
+    assert engagement(await tweet(roost, bob, post.id))[1] == 2
+
+    await roost.publishing.delete(bob, first.id)
+    assert engagement(await tweet(roost, bob, post.id))[1] == 1
+    await roost.publishing.delete(alice, post.id)
+    with pytest.raises(NotFound):
+        await roost.publishing.publish(bob, "too late", in_reply_to=post.id)
+    with pytest.raises(NotFound):
+        await roost.timelines.replies(bob, post.id, None, 10)
+
+
+async def test_mentions_of_existing_handles_are_recorded(roost: Roost, make_user: MakeUser) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await make_user("carol")
+    mention = await roost.publishing.publish(alice, "hi @BOB and @nobody_here, mail a@bob.org")
+    await roost.publishing.publish(alice, "@alice talks to herself")
+    page = await roost.timelines.mentions(bob, None, 10)
+    assert [msgspec.json.decode(i)["id"] for i in page.items] == [str(mention.id)]
+    assert (await roost.timelines.mentions(alice, None, 10)).items == []
+
+
+async def test_liking_is_rate_limited(roost: Roost, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    post = await roost.publishing.publish(alice, "like spam target")
+    limit = roost.settings.rate_limit_actions_per_minute
+    waits = []
+    for _ in range(2 * limit):  # the bucket refills as the loop runs: allow for that
+        try:
+            await roost.interactions.like(alice, post.id)
+        except RateLimited as error:
+            waits.append(error.retry_after_seconds)
+    assert waits
+    assert min(waits) >= 1
+
+
+async def test_unknown_tweets_cannot_be_liked_or_reposted(
+    roost: Roost, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    with pytest.raises(NotFound):
+        await roost.interactions.like(alice, 12345)
+    with pytest.raises(NotFound):
+        await roost.interactions.repost(alice, 12345)
