@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import queue
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import httpx_sse
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +50,19 @@ TIMESTAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 ERROR_CODE_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 USER_KEYS = {"id", "handle", "display_name", "followers_count", "following_count", "created_at"}
-TWEET_KEYS = {"id", "author", "content", "created_at", "in_reply_to"}
+TWEET_KEYS = {
+    "id",
+    "author",
+    "content",
+    "created_at",
+    "in_reply_to",
+    "repost_of",
+    "like_count",
+    "reply_count",
+    "repost_count",
+    "liked",
+    "reposted",
+}
 AUTHOR_KEYS = {"id", "handle", "display_name"}
 PAGE_KEYS = {"items", "next_cursor"}
 
@@ -295,6 +310,15 @@ def assert_tweet(tweet: Any) -> None:
     assert is_id(tweet["author"]["id"]), tweet
     assert isinstance(tweet["content"], str), tweet
     assert tweet["in_reply_to"] is None or is_id(tweet["in_reply_to"]), tweet
+    for count in ("like_count", "reply_count", "repost_count"):
+        assert isinstance(tweet[count], int), tweet
+        assert tweet[count] >= 0, tweet
+    assert isinstance(tweet["liked"], bool), tweet
+    assert isinstance(tweet["reposted"], bool), tweet
+    if tweet["repost_of"] is not None:
+        assert tweet["content"] == "", tweet
+        assert_tweet(tweet["repost_of"])
+        assert tweet["repost_of"]["repost_of"] is None, tweet
     assert_recent(tweet["created_at"])
 
 
@@ -662,3 +686,66 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=STOP_TIMEOUT)
+
+
+# --------------------------------------------------------------------------------------------
+# Live streams
+
+
+@dataclass(frozen=True)
+class Received:
+    event: str
+    data: Any
+    id: str
+    at: float  # time.monotonic() when it arrived
+
+
+class SseListener:
+    """GET /stream read by a real SSE client (httpx-sse) on a thread of its own; every event
+    lands in a queue with the time it arrived."""
+
+    def __init__(self, url: str, account: Account, last_event_id: str | None = None) -> None:
+        headers = dict(account.headers)
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self._client = httpx.Client(base_url=url, timeout=httpx.Timeout(HTTP_TIMEOUT, read=None))
+        self._headers = headers
+        self._events: queue.Queue[Received] = queue.Queue()
+        self._open = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> SseListener:
+        self._thread.start()
+        assert self._open.wait(HTTP_TIMEOUT), f"GET /stream did not answer: {self.error!r}"
+        time.sleep(0.3)  # the server registers the session after the response starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+        self._thread.join(5)
+
+    def _listen(self) -> None:
+        try:
+            with httpx_sse.connect_sse(self._client, "GET", "/stream", headers=self._headers) as s:
+                assert s.response.status_code == 200, s.response.status_code
+                assert s.response.headers["content-type"].startswith("text/event-stream")
+                self._open.set()
+                for sse in s.iter_sse():
+                    data = sse.json() if sse.data else None
+                    self._events.put(Received(sse.event, data, sse.id, time.monotonic()))
+        except (httpx.HTTPError, RuntimeError, AssertionError) as error:  # closed by __exit__
+            self.error = error
+            self._open.set()
+
+    def next(self, event: str, timeout: float = 5.0) -> Received:
+        """The next event of this kind (others are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                received = self._events.get(timeout=max(left, 0.001))
+            except queue.Empty:
+                raise AssertionError(f"no {event!r} event within {timeout} s") from None
+            if received.event == event:
+                return received

@@ -32,6 +32,6 @@ async def _messages(
 ) -> AsyncIterator[ServerSentEventMessage]:
     async for event in roost.stream.events(caller, last_event_id):
         if event.kind == "heartbeat":
-            yield ServerSentEventMessage(comment="keep-alive")
+            yield ServerSentEventMessage(data=None, comment="keep-alive")
         else:
             yield ServerSentEventMessage(data=event.data.decode(), event=event.kind, id=event.id)
