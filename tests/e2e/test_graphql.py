@@ -10,7 +10,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
-from .support import Account, Server, ServerFactory, new_account, post_tweet
+from .support import Account, Server, ServerFactory, eventually, new_account, post_tweet
 
 SEED_QUERY = """
 query feed($userID: UUID) {
@@ -195,3 +195,47 @@ def test_compiled_queries_answer_as_the_generic_path_did(api: Server) -> None:
         headers=author.headers,
     )
     assert huge.status_code == 413
+
+
+def test_likes_reposts_and_notifications_through_graphql(api: Server, gql_for: Any) -> None:
+    alice, bob = new_account(api.client), new_account(api.client)
+    post = post_tweet(api.client, alice, f"graphql @{bob.handle}")
+    as_bob = gql_for(bob)
+    fields = "id likeCount repostCount liked reposted repostOf { id likeCount }"
+    liked = as_bob.run(f"mutation($id: ID!) {{ likeTweet(id: $id) {{ {fields} }} }}", id=post["id"])
+    assert liked["likeTweet"] == {
+        "id": post["id"],
+        "likeCount": 1,
+        "repostCount": 0,
+        "liked": True,
+        "reposted": False,
+        "repostOf": None,
+    }
+    shared = as_bob.run(f"mutation($id: ID!) {{ repost(id: $id) {{ {fields} }} }}", id=post["id"])
+    assert shared["repost"]["repostOf"] == {"id": post["id"], "likeCount": 1}
+    assert (shared["repost"]["reposted"], shared["repost"]["repostCount"]) == (True, 1)
+    mentions = as_bob.run("{ mentions(first: 5) { edges { node { id } } } }")
+    assert [e["node"]["id"] for e in mentions["mentions"]["edges"]] == [post["id"]]
+    assert gql_for(bob).error_code('mutation { likeTweet(id: "1") { id } }') == "NOT_FOUND"
+
+    as_alice = gql_for(alice)
+    query = """{ unreadNotificationCount notifications(first: 10) {
+        edges { node { id type actor { handle } tweet { id } read } } } }"""
+
+    def two_unread() -> dict[str, Any]:
+        found: dict[str, Any] = as_alice.run(query)
+        assert found["unreadNotificationCount"] == 2
+        return found
+
+    edges = eventually(two_unread)["notifications"]["edges"]
+    assert [(e["node"]["type"], e["node"]["tweet"]["id"]) for e in edges] == [
+        ("repost", post["id"]),
+        ("like", post["id"]),
+    ]
+    assert {e["node"]["actor"]["handle"] for e in edges} == {bob.handle}
+    marked = as_alice.run(
+        "mutation($id: ID!) { markNotificationsRead(upTo: $id) }", id=edges[0]["node"]["id"]
+    )
+    assert marked["markNotificationsRead"] == 0
+    undone = as_bob.run(f"mutation($id: ID!) {{ unrepost(id: $id) {{ {fields} }} }}", id=post["id"])
+    assert (undone["unrepost"]["repostCount"], undone["unrepost"]["reposted"]) == (0, False)

@@ -20,7 +20,20 @@ def test_openapi_document_lists_the_api(api: Server) -> None:
     assert isinstance(document.get("openapi"), str)
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
-    for path in ("/feed", "/tweet", "/users", "/sessions"):
+    for path in (
+        "/feed",
+        "/tweet",
+        "/users",
+        "/sessions",
+        "/tweets/{tweet_id}/like",
+        "/tweets/{tweet_id}/repost",
+        "/tweets/{tweet_id}/replies",
+        "/mentions",
+        "/notifications",
+        "/notifications/unread_count",
+        "/notifications/read",
+        "/stream",
+    ):
         assert path in paths, sorted(paths)
     assert "post" in paths["/tweet"]
     assert "get" in paths["/feed"]

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     who.add_argument("--all", action="store_true", help="every user's feed")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument(
-        "target", choices=["fanout", "fanout-strategies", "graphql"], help="what to measure"
+        "target",
+        choices=["fanout", "fanout-strategies", "graphql", "notifications"],
+        help="what to measure",
     )
     bench.add_argument("--users", type=int, default=10_000, help="fanout-strategies: graph size")
     bench.add_argument("--posts", type=int, default=300, help="fanout-strategies: posts made")
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     bench.add_argument(
         "--repeat", type=int, default=3, help="runs per figure (the median is shown)"
     )
+    bench.add_argument("--likes", type=int, default=1000, help="notifications: likes in the burst")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -107,6 +110,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> None:
         from roost.entrypoints.bench import graphql
 
         print(graphql.format_table(asyncio.run(graphql.bench_graphql(settings))))
+    elif args.target == "notifications":
+        from roost.entrypoints.bench import notifications
+
+        delivery = asyncio.run(notifications.bench_notifications(settings, args.likes))
+        print(notifications.format_table(delivery))
     else:
         from pathlib import Path
 

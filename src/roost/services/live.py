@@ -35,10 +35,25 @@ class LiveSession:
         default_factory=lambda: asyncio.Queue(SESSION_QUEUE)
     )
     authors: frozenset[int] = frozenset()
+    notify_waiting: bool = False  # one "notify" in the queue stands for any number of them
 
     def tell(self, kind: str, value: int = 0) -> None:
+        if kind == "notify":
+            if self.notify_waiting:
+                return
+            self.notify_waiting = True
         with contextlib.suppress(asyncio.QueueFull):
             self.updates.put_nowait((kind, value))
+
+    async def next(self, wait_seconds: float) -> tuple[str, int] | None:
+        """The next update; None when there was none for ``wait_seconds``."""
+        try:
+            update = await asyncio.wait_for(self.updates.get(), wait_seconds)
+        except TimeoutError:
+            return None
+        if update[0] == "notify":
+            self.notify_waiting = False
+        return update
 
 
 class LiveUpdates:

@@ -8,7 +8,6 @@ twice and nothing waits longer than a poll when an announcement is lost.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from roost.domain.users import User
 from roost.ports import Clock
 from roost.services.engagement import Engagement
 from roost.services.hydration import TweetHydrator
-from roost.services.live import LiveSession, LiveUpdates
+from roost.services.live import LiveUpdates
 from roost.services.notifications import Notifications
 
 # A notification's id is taken before its transaction commits: one committed this much later
@@ -66,7 +65,7 @@ class LiveStream:
             for event in await self._new_notifications(reader, catch_up):
                 yield event
             while True:
-                update = await self._next_update(session)
+                update = await session.next(self._poll_seconds)
                 if update is None:
                     yield LiveEvent("heartbeat")
                     update = ("notify", 0)
@@ -85,12 +84,6 @@ class LiveStream:
         """Ids above this are sent: after the client's last one, or from now on."""
         given = parse_id(last_event_id) if last_event_id else None
         return given if given is not None else smallest_id_at(self._clock.now())
-
-    async def _next_update(self, session: LiveSession) -> tuple[str, int] | None:
-        try:
-            return await asyncio.wait_for(session.updates.get(), self._poll_seconds)
-        except TimeoutError:
-            return None
 
     async def _feed_entry(self, reader: User, tweet_id: int) -> LiveEvent | None:
         rendered = await self._hydrator.rendered([tweet_id])

@@ -44,6 +44,8 @@ from roost.entrypoints.graphql.types import (
     UUID_SCALAR,
     Feed,
     FeedTweet,
+    NotificationConnection,
+    NotificationEdge,
     PageInfo,
     Tweet,
     TweetConnection,
@@ -51,6 +53,7 @@ from roost.entrypoints.graphql.types import (
     User,
     UserConnection,
     UserEdge,
+    notification_from_json,
     tweet_from_json,
 )
 from roost.entrypoints.rest.auth import bearer_token
@@ -96,6 +99,14 @@ def _tweets(page: Page[bytes]) -> TweetConnection:
         for item, cursor in zip(page.items, page.cursors(), strict=True)
     ]
     return TweetConnection(edges=edges, page_info=_page_info(page))
+
+
+def _notifications(page: Page[bytes]) -> NotificationConnection:
+    edges = [
+        NotificationEdge(cursor=cursor, node=notification_from_json(item))
+        for item, cursor in zip(page.items, page.cursors(), strict=True)
+    ]
+    return NotificationConnection(edges=edges, page_info=_page_info(page))
 
 
 def _users(page: Page[DomainUser]) -> UserConnection:
@@ -149,6 +160,37 @@ class Query:
         with as_graphql_errors():
             author = await roost.accounts.by_handle(handle)
             return _tweets(await roost.timelines.by_author(caller, author, after, first))
+
+    @strawberry.field(description="The replies to a tweet, newest first.")
+    async def replies(
+        self, info: Info, id: strawberry.ID, first: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> TweetConnection:
+        caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            tweet_id = path_id(str(id))
+            return _tweets(await _ctx(info).roost.timelines.replies(caller, tweet_id, after, first))
+
+    @strawberry.field(description="The posts that mention the caller, newest first.")
+    async def mentions(
+        self, info: Info, first: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> TweetConnection:
+        caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            return _tweets(await _ctx(info).roost.timelines.mentions(caller, after, first))
+
+    @strawberry.field(description="The caller's notifications, newest first.")
+    async def notifications(
+        self, info: Info, first: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> NotificationConnection:
+        caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            page = await _ctx(info).roost.notifications.page(caller, after, first)
+        return _notifications(page)
+
+    @strawberry.field(description="How many of the caller's notifications are unread.")
+    async def unread_notification_count(self, info: Info) -> int:
+        caller = await _ctx(info).caller()
+        return await _ctx(info).roost.notifications.unread_count(caller)
 
     @strawberry.field(description="Who follows a user, newest first.")
     async def followers(
@@ -211,6 +253,45 @@ class Mutation:
         with as_graphql_errors():
             await _ctx(info).roost.publishing.delete(caller, path_id(str(id)))
         return True
+
+    @strawberry.mutation(description="Like a tweet (the original, for a repost); returns it.")
+    async def like_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
+        caller, roost = await _ctx(info).caller(), _ctx(info).roost
+        with as_graphql_errors():
+            await roost.interactions.like(caller, path_id(str(id)))
+            return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
+
+    @strawberry.mutation(description="Take a like back; returns the tweet.")
+    async def unlike_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
+        caller, roost = await _ctx(info).caller(), _ctx(info).roost
+        with as_graphql_errors():
+            await roost.interactions.unlike(caller, path_id(str(id)))
+            return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
+
+    @strawberry.mutation(
+        description="Repost a tweet; returns the repost (the earlier one, if any)."
+    )
+    async def repost(self, info: Info, id: strawberry.ID) -> Tweet:
+        caller, roost = await _ctx(info).caller(), _ctx(info).roost
+        with as_graphql_errors():
+            repost, _ = await roost.interactions.repost(caller, path_id(str(id)))
+            return tweet_from_json(await roost.publishing.present(caller, repost))
+
+    @strawberry.mutation(description="Undo your repost of a tweet; returns the tweet.")
+    async def unrepost(self, info: Info, id: strawberry.ID) -> Tweet:
+        caller, roost = await _ctx(info).caller(), _ctx(info).roost
+        with as_graphql_errors():
+            await roost.interactions.unrepost(caller, path_id(str(id)))
+            return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
+
+    @strawberry.mutation(
+        description="Mark a notification and all older ones read; returns how many stay unread."
+    )
+    async def mark_notifications_read(self, info: Info, up_to: strawberry.ID) -> int:
+        caller, roost = await _ctx(info).caller(), _ctx(info).roost
+        with as_graphql_errors():
+            await roost.notifications.mark_read(caller, path_id(str(up_to)))
+        return await roost.notifications.unread_count(caller)
 
     @strawberry.mutation(description="Follow a user; returns them.")
     async def follow(self, info: Info, handle: str) -> User:

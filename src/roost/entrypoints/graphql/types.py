@@ -135,6 +135,54 @@ class UserConnection:
     page_info: PageInfo
 
 
+class _NotificationJson(msgspec.Struct):
+    id: str
+    type: str
+    actor: UserView
+    tweet: EngagedTweetView | None
+    created_at: str
+    read: bool
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    type: str = strawberry.field(description="follow, mention, reply, like or repost")
+    actor: User
+    tweet: Tweet | None = strawberry.field(
+        description="The reply or mention itself, or the post liked or reposted."
+    )
+    created_at: str
+    read: bool
+
+
+def notification_from_json(rendered: bytes) -> Notification:
+    view = _notification_decoder.decode(rendered)
+    return Notification(
+        id=strawberry.ID(view.id),
+        type=view.type,
+        actor=User.from_view(view.actor),
+        tweet=None if view.tweet is None else Tweet.from_view(view.tweet),
+        created_at=view.created_at,
+        read=view.read,
+    )
+
+
+_notification_decoder = msgspec.json.Decoder(_NotificationJson)
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+
+
 @strawberry.type
 class FeedTweet:
     """An entry of a feed, in the seed's words."""

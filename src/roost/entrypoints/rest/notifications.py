@@ -7,16 +7,15 @@ from roost.bootstrap import Roost
 from roost.domain.errors import InvalidInput
 from roost.domain.users import User
 from roost.entrypoints.rest.ids import body_id
-from roost.entrypoints.rest.schemas import ReadMark, TweetPage, UnreadCount
+from roost.entrypoints.rest.schemas import NotificationPage, ReadMark, TweetPage, UnreadCount
 from roost.entrypoints.rest.splice import page_response
-from roost.services.notifications import NotificationGroupView, NotificationView
 from roost.services.pages import DEFAULT_LIMIT
 
 _MENTIONS = {200: ResponseSpec(data_container=TweetPage, description="Newest first")}
 _NOTIFICATIONS = {
     200: ResponseSpec(
-        data_container=list[NotificationView | NotificationGroupView],
-        description='{"items": [notification or group...], "next_cursor"}, newest first',
+        data_container=NotificationPage,
+        description="Notifications (or with grouped=true, groups of them), newest first",
     )
 }
 

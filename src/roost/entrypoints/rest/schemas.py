@@ -40,6 +40,24 @@ class TweetPage(msgspec.Struct):
     next_cursor: str | None
 
 
+class NotificationDoc(msgspec.Struct):
+    """Documents a notification (sent as spliced bytes)."""
+
+    id: str
+    type: str
+    actor: UserView
+    tweet: EngagedTweetView | None
+    created_at: str
+    read: bool
+
+
+class NotificationPage(msgspec.Struct):
+    """Documents GET /notifications; with grouped=true the items are groups (see README)."""
+
+    items: list[NotificationDoc]
+    next_cursor: str | None
+
+
 class ReadMark(msgspec.Struct, forbid_unknown_fields=True):
     up_to: str | int
 
