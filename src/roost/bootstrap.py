@@ -77,12 +77,14 @@ OUTBOX_TOPIC = "outbox"
 class ConsumerSpec:
     """One event consumer: where it reads, what handles each event, what wakes it.
 
-    ``wakeup`` is None for sources that wait for events themselves (Redis Streams block)."""
+    ``wakeup`` is None for sources that wait for events themselves (Redis Streams block).
+    ``batch_handler``, where given, handles a whole batch at once (one transaction)."""
 
     name: str
     source: EventSource
     handler: Callable[[Event], Awaitable[None]]
     wakeup: Wakeup | None
+    batch_handler: Callable[[list[Event]], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -229,7 +231,13 @@ def build(settings: Settings) -> Roost:
     if redis is None:
         consumers = [
             ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
-            ConsumerSpec("notifications", outbox, notifications.handle, doorbells.new()),
+            ConsumerSpec(
+                "notifications",
+                outbox,
+                notifications.handle,
+                doorbells.new(),
+                notifications.handle_batch,
+            ),
         ]
         background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     else:
@@ -247,7 +255,9 @@ def build(settings: Settings) -> Roost:
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell),
             ConsumerSpec("fanout", stream, fanout.handle, None),
-            ConsumerSpec("notifications", stream, notifications.handle, None),
+            ConsumerSpec(
+                "notifications", stream, notifications.handle, None, notifications.handle_batch
+            ),
         ]
         assert isinstance(fast.signals, RedisSignals)
         background = [fast.signals.listen]

@@ -20,7 +20,12 @@ class Consumers:
         self._outbox = roost.outbox
         self.loops = [
             ConsumerLoop(
-                spec.name + suffix, spec.source, spec.handler, spec.wakeup, poll_seconds=0.05
+                spec.name + suffix,
+                spec.source,
+                spec.handler,
+                spec.wakeup,
+                poll_seconds=0.05,
+                batch_handler=spec.batch_handler,
             )
             for spec in roost.consumers
         ]

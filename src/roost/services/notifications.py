@@ -75,20 +75,19 @@ class Notifications:
         self._clock = clock
 
     async def handle(self, event: Event) -> None:
-        """The consumer of the event log."""
-        payload = event.payload
-        if event.type == events.FOLLOW_CREATED:
-            await self._on_follow(event, int(payload["follower_id"]), int(payload["followee_id"]))
-        elif event.type == events.TWEET_CREATED:
-            await self._on_tweet(event, int(payload["tweet_id"]))
-        elif event.type == events.TWEET_DELETED:
-            await self._on_tweet_deleted(int(payload["tweet_id"]), int(payload["author_id"]))
-        elif event.type == events.LIKE_CREATED:
-            await self._on_like(event, int(payload["user_id"]), int(payload["tweet_id"]))
-        elif event.type == events.LIKE_DELETED:
-            await self._withdraw(
-                NotificationType.LIKE, int(payload["user_id"]), int(payload["tweet_id"])
-            )
+        """The consumer of the event log, one event at a time."""
+        await self.handle_batch([event])
+
+    async def handle_batch(self, batch: Sequence[Event]) -> None:
+        """A batch of events in one transaction (a burst of likes costs one commit, not one
+        per like); the recipients' live sessions are told after the commit."""
+        notified: set[int] = set()
+        async with self._uow() as uow:
+            for event in batch:
+                notified |= await self._apply(uow, event)
+            await uow.commit()
+        for recipient in sorted(notified):
+            await self._live.notification(recipient)
 
     async def page(
         self, reader: User, cursor: str | None, limit: int, *, grouped: bool = False
@@ -179,17 +178,25 @@ class Notifications:
         tweets = await self._engagement.present(reader.id, rendered) if rendered else {}
         return {user_id: user_view(user) for user_id, user in actors.items()}, tweets
 
-    async def _on_follow(self, event: Event, follower_id: int, followee_id: int) -> None:
-        async with self._uow(read_only=True) as uow:
-            still = await uow.follows.exists(follower_id, followee_id)
-        if still:
-            await self._notify(event, [(followee_id, NotificationType.FOLLOW, follower_id, None)])
-
-    async def _on_tweet(self, event: Event, tweet_id: int) -> None:
-        async with self._uow(read_only=True) as uow:
-            tweet = await uow.tweets.get(tweet_id)
+    async def _apply(self, uow: UnitOfWork, event: Event) -> set[int]:
+        """Carry out one event; returns who got a new notification."""
+        payload = event.payload
+        pending: list[Pending] = []
+        if event.type == events.FOLLOW_CREATED:
+            follower, followee = int(payload["follower_id"]), int(payload["followee_id"])
+            if await uow.follows.exists(follower, followee):
+                pending = [(followee, NotificationType.FOLLOW, follower, None)]
+        elif event.type == events.TWEET_CREATED:
+            tweet = await uow.tweets.get(int(payload["tweet_id"]))
             pending = [] if tweet is None else await self._about_tweet(uow, tweet)
-        await self._notify(event, pending)
+        elif event.type == events.LIKE_CREATED:
+            pending = await self._about_like(uow, int(payload["user_id"]), int(payload["tweet_id"]))
+        elif event.type == events.LIKE_DELETED:
+            actor, tweet_id = int(payload["user_id"]), int(payload["tweet_id"])
+            await self._withdraw(uow, NotificationType.LIKE, actor, tweet_id)
+        elif event.type == events.TWEET_DELETED:
+            await self._on_tweet_deleted(uow, int(payload["tweet_id"]), int(payload["author_id"]))
+        return await self._add(uow, event, pending)
 
     @staticmethod
     async def _about_tweet(uow: UnitOfWork, tweet: Tweet) -> list[Pending]:
@@ -210,45 +217,39 @@ class Notifications:
                 pending.append((user_id, NotificationType.MENTION, actor, tweet.id))
         return pending
 
-    async def _on_tweet_deleted(self, tweet_id: int, author_id: int) -> None:
+    @staticmethod
+    async def _about_like(uow: UnitOfWork, user_id: int, tweet_id: int) -> list[Pending]:
+        if not await uow.likes.exists(user_id, tweet_id):  # undone since
+            return []
+        tweet = await uow.tweets.get(tweet_id)
+        return (
+            [] if tweet is None else [(tweet.author.id, NotificationType.LIKE, user_id, tweet_id)]
+        )
+
+    async def _on_tweet_deleted(self, uow: UnitOfWork, tweet_id: int, author_id: int) -> None:
         """An undone repost withdraws its unread notification."""
-        async with self._uow(read_only=True) as uow:
-            entries = await uow.tweets.entries_by_id([tweet_id])
-        entry = entries.get(tweet_id)
+        entry = (await uow.tweets.entries_by_id([tweet_id])).get(tweet_id)
         if entry is not None and entry.is_repost:
-            await self._withdraw(NotificationType.REPOST, author_id, entry.origin_id)
+            await self._withdraw(uow, NotificationType.REPOST, author_id, entry.origin_id)
 
-    async def _on_like(self, event: Event, user_id: int, tweet_id: int) -> None:
-        async with self._uow(read_only=True) as uow:
-            still = await uow.likes.exists(user_id, tweet_id)
-            tweet = await uow.tweets.get(tweet_id) if still else None
+    @staticmethod
+    async def _withdraw(
+        uow: UnitOfWork, kind: NotificationType, actor_id: int, tweet_id: int
+    ) -> None:
+        tweet = await uow.tweets.get(tweet_id)
         if tweet is not None:
-            await self._notify(event, [(tweet.author.id, NotificationType.LIKE, user_id, tweet.id)])
-
-    async def _withdraw(self, kind: NotificationType, actor_id: int, tweet_id: int) -> None:
-        async with self._uow() as uow:
-            tweet = await uow.tweets.get(tweet_id)
-            if tweet is None:
-                return
             await uow.notifications.remove_unread(tweet.author.id, kind, actor_id, tweet_id)
-            await uow.commit()
 
-    async def _notify(self, event: Event, pending: list[Pending]) -> None:
-        wanted = [p for p in pending if p[0] != p[2]]  # never of one's own action
-        if not wanted:
-            return
+    async def _add(self, uow: UnitOfWork, event: Event, pending: list[Pending]) -> set[int]:
+        added = set()
         at = self._clock.now()
-        added = []
-        async with self._uow() as uow:
-            for recipient, kind, actor, tweet_id in wanted:
-                notification = Notification(
-                    self._ids.next_id(), recipient, kind, actor, tweet_id, at
-                )
-                if await uow.notifications.add(notification, event.id):
-                    added.append(recipient)
-            await uow.commit()
-        for recipient in added:
-            await self._live.notification(recipient)
+        for recipient, kind, actor, tweet_id in pending:
+            if recipient == actor:  # never of one's own action
+                continue
+            notification = Notification(self._ids.next_id(), recipient, kind, actor, tweet_id, at)
+            if await uow.notifications.add(notification, event.id):
+                added.add(recipient)
+        return added
 
 
 def _raw(tweets: dict[int, bytes], tweet_id: int | None) -> msgspec.Raw | None:

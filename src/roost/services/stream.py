@@ -93,13 +93,20 @@ class LiveStream:
         return LiveEvent("feed", body)
 
     async def _new_notifications(self, reader: User, catch_up: _CatchUp) -> list[LiveEvent]:
-        found = await self._notifications.since(reader, catch_up.read_from, REPLAY_LIMIT)
-        fresh = catch_up.unsent(found)
-        bodies = await self._notifications.render(reader, fresh)
-        return [
-            LiveEvent("notification", body, str(n.id))
-            for n, body in zip(fresh, bodies, strict=True)
-        ]
+        """Everything new, however much arrived since the last look."""
+        events: list[LiveEvent] = []
+        after = catch_up.read_from
+        while True:
+            found = await self._notifications.since(reader, after, REPLAY_LIMIT)
+            fresh = catch_up.unsent(found)
+            bodies = await self._notifications.render(reader, fresh)
+            events += [
+                LiveEvent("notification", body, str(n.id))
+                for n, body in zip(fresh, bodies, strict=True)
+            ]
+            if len(found) < REPLAY_LIMIT:
+                return events
+            after = found[-1].id
 
 
 class _CatchUp:

@@ -60,3 +60,42 @@ async def test_a_store_outage_is_never_a_reason_to_set_an_event_aside() -> None:
             pass
         assert source.dead == []
         assert 2 not in source.acknowledged
+
+
+async def test_a_batch_is_handled_at_once_and_a_failing_batch_one_event_at_a_time() -> None:
+    source = FakeSource([Event(n, "t", {}) for n in (1, 2, 3)])
+    batches: list[list[int]] = []
+    one_by_one: list[int] = []
+
+    async def handler(event: Event) -> None:
+        one_by_one.append(event.id)
+        if event.id == 2:
+            raise ValueError("bad payload")
+
+    async def batch_handler(batch: list[Event]) -> None:
+        batches.append([event.id for event in batch])
+        if any(event.id == 2 for event in batch):
+            raise ValueError("bad payload")
+
+    consumer = ConsumerLoop(
+        "test",
+        source,
+        handler,
+        None,
+        poll_seconds=0.01,
+        batch_handler=batch_handler,
+        max_attempts=2,
+    )
+    assert await consumer.drain() == 3
+    assert batches == [[1, 2, 3]]
+    assert one_by_one == [1, 2, 2, 3]
+    assert [event_id for event_id, _ in source.dead] == [2]
+    assert sorted(source.acknowledged) == [1, 2, 3]
+
+    fine = FakeSource([Event(n, "t", {}) for n in (4, 5)])
+    consumer = ConsumerLoop(
+        "test", fine, handler, None, poll_seconds=0.01, batch_handler=batch_handler
+    )
+    one_by_one.clear()
+    assert await consumer.drain() == 2
+    assert (batches[-1], one_by_one) == ([4, 5], [])

@@ -15,6 +15,7 @@ from roost.ports import EventSource, StoreUnavailable
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+BatchHandler = Callable[[list[Event]], Awaitable[None]]
 
 # Failures of the stores themselves (Redis or the database unreachable, a failover): never a
 # reason to set an event aside, whatever the number of attempts.
@@ -33,12 +34,14 @@ class ConsumerLoop:
         wakeup: Wakeup | None,
         *,
         poll_seconds: float,
+        batch_handler: BatchHandler | None = None,
         batch_size: int = 100,
         max_attempts: int = 5,
     ) -> None:
         self.name = name
         self._source = source
         self._handler = handler
+        self._batch_handler = batch_handler
         self._wakeup = wakeup
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -74,11 +77,26 @@ class ConsumerLoop:
 
     async def _consume_batch(self) -> int:
         batch = await self._source.read(self.name, self._batch_size)
-        for event in batch:
-            await self._handle(event)
+        if not await self._handle_together(batch):
+            for event in batch:
+                await self._handle(event)
         if batch:
             await self._source.acknowledge(self.name, batch)
         return len(batch)
+
+    async def _handle_together(self, batch: list[Event]) -> bool:
+        """The whole batch in one call, where the consumer can; False: one at a time (none
+        can, or the batch failed: then each event is retried, and dead-lettered, alone)."""
+        if self._batch_handler is None or len(batch) < 2:
+            return False
+        try:
+            await self._batch_handler(batch)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            log.warning("consumer %s failed on a batch; one event at a time: %r", self.name, error)
+            return False
+        return True
 
     async def _handle(self, event: Event) -> None:
         for attempt in range(1, self._max_attempts + 1):

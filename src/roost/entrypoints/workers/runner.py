@@ -16,7 +16,14 @@ class Consumers:
     def __init__(self, roost: Roost) -> None:
         poll = roost.settings.consumer_poll_seconds
         self.loops = [
-            ConsumerLoop(spec.name, spec.source, spec.handler, spec.wakeup, poll_seconds=poll)
+            ConsumerLoop(
+                spec.name,
+                spec.source,
+                spec.handler,
+                spec.wakeup,
+                poll_seconds=poll,
+                batch_handler=spec.batch_handler,
+            )
             for spec in roost.consumers
         ]
         self._tasks: list[asyncio.Task[None]] = []
