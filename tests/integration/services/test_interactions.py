@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 import pytest
 
-from roost.bootstrap import Roost
+from roost.adapters.sql.migrate import upgrade_async
+from roost.bootstrap import Roost, build
 from roost.domain.errors import NotFound, RateLimited
 from roost.domain.users import User
+from roost.settings import Settings
 from tests.integration.support import Consumers
 
 MakeUser = Callable[[str], Awaitable[User]]
@@ -24,6 +27,11 @@ async def feed(roost: Roost, reader: User) -> list[dict[str, Any]]:
 async def tweet(roost: Roost, reader: User, tweet_id: int) -> dict[str, Any]:
     found: dict[str, Any] = msgspec.json.decode(await roost.publishing.get(reader, tweet_id))
     return found
+
+
+def entries(items: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """(id, id of the original it shows or None) of each item."""
+    return [(item["id"], (item["repost_of"] or {}).get("id")) for item in items]
 
 
 def engagement(item: dict[str, Any]) -> tuple[int, int, int, bool, bool]:
@@ -162,3 +170,41 @@ async def test_unknown_tweets_cannot_be_liked_or_reposted(
         await roost.interactions.like(alice, 12345)
     with pytest.raises(NotFound):
         await roost.interactions.repost(alice, 12345)
+
+
+async def test_a_celebrity_s_entries_are_merged_once_with_what_was_pushed(
+    settings: Settings,
+) -> None:
+    await upgrade_async(settings.database_url)
+    roost = build(settings.model_copy(update={"celebrity_threshold": 2}))
+    roost.start()
+    try:
+        tag = uuid.uuid4().hex[:8]
+        star, fan, reader, bob = [
+            await roost.accounts.register(f"{name}_{tag}", "correct horse", None)
+            for name in ("star", "fan", "reader", "bob")
+        ]
+        for follower in (fan, reader):
+            await roost.follows.follow(follower, star.handle)
+        await roost.follows.follow(reader, bob.handle)
+        drain = Consumers(roost).drain
+        await drain()
+        assert (await roost.accounts.by_handle(star.handle)).pulled
+
+        bobs = await roost.publishing.publish(bob, "pushed to the reader")
+        stars = await roost.publishing.publish(star, "pulled by the reader")
+        await drain()
+        star_repost, _ = await roost.interactions.repost(star, bobs.id)  # pulled: merged away
+        bob_repost, _ = await roost.interactions.repost(bob, stars.id)  # pushed: it wins
+        await drain()
+
+        shown = [
+            (item["id"], (item["repost_of"] or {}).get("id")) for item in await feed(roost, reader)
+        ]
+        assert shown == [(str(bob_repost.id), str(stars.id)), (str(bobs.id), None)]
+        shown = [
+            (item["id"], (item["repost_of"] or {}).get("id")) for item in await feed(roost, fan)
+        ]
+        assert shown == [(str(star_repost.id), str(bobs.id)), (str(stars.id), None)]
+    finally:
+        await roost.close()

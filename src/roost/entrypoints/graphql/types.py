@@ -11,6 +11,7 @@ import msgspec
 import strawberry
 
 from roost.domain.ids import parse_id
+from roost.entrypoints.rest.schemas import NotificationDoc
 from roost.services.views import EngagedTweetView, UserView
 
 
@@ -135,15 +136,6 @@ class UserConnection:
     page_info: PageInfo
 
 
-class _NotificationJson(msgspec.Struct):
-    id: str
-    type: str
-    actor: UserView
-    tweet: EngagedTweetView | None
-    created_at: str
-    read: bool
-
-
 @strawberry.type
 class Notification:
     id: strawberry.ID
@@ -168,7 +160,7 @@ def notification_from_json(rendered: bytes) -> Notification:
     )
 
 
-_notification_decoder = msgspec.json.Decoder(_NotificationJson)
+_notification_decoder = msgspec.json.Decoder(NotificationDoc)
 
 
 @strawberry.type
