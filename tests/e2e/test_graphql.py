@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,8 +10,17 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
+from gql.transport.websockets import WebsocketsTransport
 
-from .support import Account, Server, ServerFactory, eventually, new_account, post_tweet
+from .support import (
+    Account,
+    Server,
+    ServerFactory,
+    eventually,
+    follow,
+    new_account,
+    post_tweet,
+)
 
 SEED_QUERY = """
 query feed($userID: UUID) {
@@ -239,3 +249,30 @@ def test_likes_reposts_and_notifications_through_graphql(api: Server, gql_for: A
     assert marked["markNotificationsRead"] == 0
     undone = as_bob.run(f"mutation($id: ID!) {{ unrepost(id: $id) {{ {fields} }} }}", id=post["id"])
     assert (undone["unrepost"]["repostCount"], undone["unrepost"]["reposted"]) == (0, False)
+
+
+def test_subscriptions_deliver_notifications_and_feed_entries(api: Server) -> None:
+    alice, bob = new_account(api.client), new_account(api.client)
+    follow(api.client, alice, bob.handle)
+    transport = WebsocketsTransport(
+        url=api.url.replace("http://", "ws://") + "/graphql",
+        headers=alice.headers,
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+
+    async def watch() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with Client(transport=transport) as session:
+            notes = session.subscribe(
+                GraphQLRequest("subscription { notifications { type actor { handle } } }")
+            )
+            feed = session.subscribe(GraphQLRequest("subscription { feed { id content } }"))
+            first_note = asyncio.ensure_future(anext(notes))
+            first_entry = asyncio.ensure_future(anext(feed))
+            await asyncio.sleep(0.5)  # both subscriptions are open
+            await asyncio.to_thread(follow, api.client, bob, alice.handle)
+            await asyncio.to_thread(post_tweet, api.client, bob, "over a websocket")
+            return await asyncio.wait_for(asyncio.gather(first_note, first_entry), 5)
+
+    note, entry = asyncio.run(watch())
+    assert note == {"notifications": {"type": "follow", "actor": {"handle": bob.handle}}}
+    assert entry["feed"]["content"] == "over a websocket"

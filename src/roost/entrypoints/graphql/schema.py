@@ -8,12 +8,12 @@ product of ``first`` along nested lists) are limited before anything runs.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
 import msgspec
 import strawberry
 from graphql import GraphQLError
-from litestar import Request
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -44,6 +44,7 @@ from roost.entrypoints.graphql.types import (
     UUID_SCALAR,
     Feed,
     FeedTweet,
+    Notification,
     NotificationConnection,
     NotificationEdge,
     PageInfo,
@@ -56,7 +57,7 @@ from roost.entrypoints.graphql.types import (
     notification_from_json,
     tweet_from_json,
 )
-from roost.entrypoints.rest.auth import bearer_token
+from roost.entrypoints.rest.auth import bearer_in
 from roost.entrypoints.rest.ids import body_id, path_id
 from roost.services.pages import DEFAULT_LIMIT, Page
 from roost.services.views import user_view
@@ -80,8 +81,9 @@ class Context(BaseContext, kw_only=True):
         return self.authenticated
 
 
-def context_for(roost: Roost, request: Request[Any, Any, Any]) -> Context:
-    return Context(roost=roost, token=bearer_token(request))
+def context_for(roost: Roost, headers: Mapping[str, str]) -> Context:
+    """From the headers of a request, or of a WebSocket's upgrade (subscriptions)."""
+    return Context(roost=roost, token=bearer_in(headers.get("authorization", "")))
 
 
 def _ctx(info: Info) -> Context:
@@ -310,6 +312,23 @@ class Mutation:
             return _user(await roost.accounts.by_handle(handle))
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The caller's new notifications, as they happen.")
+    async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
+        caller = await _ctx(info).caller()
+        async for event in _ctx(info).roost.stream.events(caller, None):
+            if event.kind == "notification":
+                yield notification_from_json(event.data)
+
+    @strawberry.subscription(description="New entries of the caller's home feed.")
+    async def feed(self, info: Info) -> AsyncGenerator[Tweet, None]:
+        caller = await _ctx(info).caller()
+        async for event in _ctx(info).roost.stream.events(caller, None):
+            if event.kind == "feed":
+                yield tweet_from_json(event.data)
+
+
 class RoostSchema(strawberry.Schema):
     """Strawberry's schema, with the compiled path for hot queries (see compiled.py)."""
 
@@ -433,6 +452,7 @@ def build_schema(*, introspection: bool, compile_hot_queries: bool = True) -> Ro
     return RoostSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={UUID: UUID_SCALAR}),
         compile_hot_queries=compile_hot_queries,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -55,8 +54,8 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
     def provide_roost() -> Roost:
         return state["roost"]
 
-    async def graphql_context(request: Request[Any, Any, Any]) -> Context:
-        return context_for(state["roost"], request)
+    async def graphql_context(headers: dict[str, str]) -> Context:
+        return context_for(state["roost"], headers)
 
     schema = build_schema(introspection=settings.graphql_introspection)
     graphql = make_graphql_controller(

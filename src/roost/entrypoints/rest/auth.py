@@ -13,7 +13,12 @@ from roost.domain.users import User
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return bearer_in(request.headers.get("authorization", ""))
+
+
+def bearer_in(authorization: str) -> str | None:
+    """The token of an Authorization header value, if it is a Bearer one."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
