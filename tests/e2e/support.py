@@ -722,8 +722,8 @@ class SseListener:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """The reading thread ends on its next read (a daemon, it is not waited for)."""
         self._client.close()
-        self._thread.join(5)
 
     def _listen(self) -> None:
         try:

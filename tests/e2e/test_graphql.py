@@ -258,6 +258,7 @@ def test_subscriptions_deliver_notifications_and_feed_entries(api: Server) -> No
         url=api.url.replace("http://", "ws://") + "/graphql",
         headers=alice.headers,
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        close_timeout=0.5,
     )
 
     async def watch() -> tuple[dict[str, Any], dict[str, Any]]:
