@@ -42,8 +42,10 @@ def pinned(
         _stop(process)
 
 
-def get(url: str, timeout: float = 5.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local)
+def get(url: str, timeout: float = 5.0, token: str | None = None) -> bytes:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (local)
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         body: bytes = response.read()
         return body
 

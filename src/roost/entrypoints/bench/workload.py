@@ -6,6 +6,7 @@ celebrity, so every feed read merges pulled posts; their feeds are built before 
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import statistics
 import time
@@ -42,14 +43,20 @@ class StoreFloor:
 
 
 def pick_users(
-    graph: SocialGraph, threshold: int, readers: int, writers: int
+    graph: SocialGraph, threshold: int, readers: int, writers: int, seed: int
 ) -> tuple[list[int], list[int]]:
-    """Readers: active and following a celebrity. Writers: active users."""
+    """Readers: active users following a celebrity. Writers: active users. Both at random
+    (user ids are popularity ranks in the demo graph: the first ones are the most followed)."""
+    rng = random.Random(seed)  # noqa: S311 (not for security: the same users each run)
     recent = max(user.last_seen_at for user in graph.users) - timedelta(days=1)
     active = [user.id for user in graph.users if user.last_seen_at >= recent]
     celebrities = {user.id for user in graph.users if user.followers_count >= threshold}
     pulling = {follower for follower, followee in graph.follows if followee in celebrities}
-    return [u for u in active if u in pulling][:readers], active[:writers]
+    candidates = [u for u in active if u in pulling]
+    return (
+        rng.sample(candidates, min(readers, len(candidates))),
+        rng.sample(active, min(writers, len(active))),
+    )
 
 
 async def prepare(

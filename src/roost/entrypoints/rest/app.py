@@ -21,6 +21,7 @@ from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
+from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.tweets import TweetsController
@@ -64,7 +65,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         graphql_ide="graphiql" if settings.graphql_introspection else None,
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             UsersController,
             SessionsController,
@@ -95,3 +96,6 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             security=[{"bearer": []}],
         ),
     )
+    # Outside the framework's routing and dependency injection, inside its lifespan.
+    app.asgi_handler = fast_feed(app.asgi_handler, provide_roost)
+    return app
