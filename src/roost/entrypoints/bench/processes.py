@@ -25,10 +25,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def pinned(
-    args: list[str], *, cpu: int, env: Mapping[str, str], log: Path, ready_url: str
+    args: list[str], *, cpu: int, env: Mapping[str, str], log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``python -m <args>`` on core ``cpu``, configured by ``env`` alone (no ROOST_* variable of
-    ours leaks in); yields once ``ready_url`` answers 200; SIGTERM (then SIGKILL) on exit."""
+    ours leaks in); SIGTERM (then SIGKILL) on exit. See wait_ready."""
     command = ["taskset", "-c", str(cpu), sys.executable, "-m", *args]
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("ROOST_")}
     with log.open("ab") as out:
@@ -36,7 +36,6 @@ def pinned(
             command, env={**inherited, **env}, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        _wait_ready(process, ready_url, log)
         yield process
     finally:
         _stop(process)
@@ -50,16 +49,17 @@ def get(url: str, timeout: float = 5.0, token: str | None = None) -> bytes:
         return body
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+def wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
+    """Until ``url`` answers 200; SystemExit if the process dies or takes too long."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args!r} exited; see {log}")
+            raise SystemExit(f"{process.args!r} exited; see its log")
         with contextlib.suppress(OSError):
             get(url, timeout=1.0)
             return
         time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {STARTUP_SECONDS:.0f} s; see {log}")
+    raise SystemExit(f"{url} did not answer within {STARTUP_SECONDS:.0f} s; see its log")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

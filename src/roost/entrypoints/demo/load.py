@@ -1,9 +1,9 @@
 """`roost demo --users N --seed S`: a synthetic social graph loaded into a fresh database.
 
 Rows are written in bulk, not through the services: the graph is the state a running system
-would have reached, not a replay of how it got there. Home feeds are not written: like any
-feed that is missing (new, dropped, lost with Redis) they are built by pull on their first
-read. Every demo user's password is DEMO_PASSWORD.
+would have reached, not a replay of how it got there. Home feeds are left empty and marked
+stale: like any feed that is missing (dropped, lost with Redis) they are built by pull on their
+first read. Every demo user's password is DEMO_PASSWORD.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from typing import Any
 
 from rich.progress import MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from roost.adapters.passwords import Argon2PasswordHasher
+from roost.adapters.sql.feed_store import STALE
 from roost.adapters.sql.migrate import upgrade_async
-from roost.adapters.sql.tables import followers, tweets, users
+from roost.adapters.sql.repositories import HOME_FEED
+from roost.adapters.sql.tables import feeds, followers, tweets, users
 from roost.bootstrap import build
 from roost.entrypoints.demo.graph import SocialGraph
 from roost.settings import Settings
@@ -45,6 +48,7 @@ async def load(settings: Settings, graph: SocialGraph) -> None:
         with Progress(*columns) as progress:
             for table, rows in (
                 (users, _user_rows(graph, password_hash, settings.celebrity_threshold)),
+                (feeds, _feed_rows(graph)),
                 (followers, _follow_rows(graph)),
                 (tweets, _tweet_rows(graph)),
             ):
@@ -57,7 +61,7 @@ async def load(settings: Settings, graph: SocialGraph) -> None:
         await roost.close()
 
 
-async def _insert(engine: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+async def _insert(engine: AsyncEngine, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     async with engine.begin() as conn:
         await conn.execute(table.insert(), list(rows))
 
@@ -76,6 +80,14 @@ def _user_rows(graph: SocialGraph, password_hash: str, threshold: int) -> list[d
             "created_at": user.created_at,
             "pulled": user.followers_count >= threshold,
         }
+        for user in graph.users
+    ]
+
+
+def _feed_rows(graph: SocialGraph) -> list[dict[str, Any]]:
+    """Each user's home feed, stale: built by pull on its first read (embedded mode)."""
+    return [
+        {"id": user.id, "owner_id": user.id, "kind": HOME_FEED, "state": STALE}
         for user in graph.users
     ]
 
