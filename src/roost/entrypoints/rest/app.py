@@ -80,7 +80,6 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             "roost": Provide(provide_roost, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
-        middleware=[compiled_queries(schema, provide_roost)],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
@@ -96,6 +95,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             security=[{"bearer": []}],
         ),
     )
-    # Outside the framework's routing and dependency injection, inside its lifespan.
-    app.asgi_handler = fast_feed(app.asgi_handler, provide_roost)
+    # The hot paths, answered outside the framework's routing and dependency injection (inside
+    # its lifespan): GET /feed, and POST /graphql for compiled queries.
+    app.asgi_handler = fast_feed(
+        compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost
+    )
     return app
