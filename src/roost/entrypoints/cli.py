@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         "--users", type=int, help="fanout-strategies, http: graph size (10,000; 5,000)"
     )
     bench.add_argument("--seed", type=int, default=1, help="http: the demo graph's seed")
-    bench.add_argument("--seconds", type=float, default=6.0, help="http: each measurement")
+    bench.add_argument("--seconds", type=float, default=5.0, help="http: each measurement")
     bench.add_argument("--warmup", type=float, default=1.0, help="http: unrecorded, before each")
     bench.add_argument(
         "--modes", default="embedded,scaled", help="http: embedded, scaled or both (a,b)"

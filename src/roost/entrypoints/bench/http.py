@@ -47,7 +47,7 @@ _DRAIN_SECONDS = 15.0
 class Options:
     users: int = 5_000
     seed: int = 1
-    seconds: float = 6.0
+    seconds: float = 5.0
     warmup: float = 1.0
     readers: int = 500
     writers: int = 1_000
