@@ -65,6 +65,7 @@ STORE = "feed store call, no HTTP"
 FEED = "GET /feed?limit=50"
 GRAPHQL = "GraphQL feed"
 TWEET = "POST /tweet"
+FLOORS = (HELLO, BARE, STORE)
 
 
 def format_table(results: list[ModeResult]) -> str:
@@ -115,9 +116,11 @@ def write_chart(results: list[ModeResult], path: Path) -> bool:
     for axis, result in zip(axes[0], results, strict=True):
         names = [f"{row.scenario}\n({row.connections} conns)" for row in result.rows]
         rates = [row.requests_per_second for row in result.rows]
-        colours = ["#8c8c8c" if row.floor is None else "#4c72b0" for row in result.rows]
+        colours = ["#8c8c8c" if row.scenario in FLOORS else "#4c72b0" for row in result.rows]
         axis.barh(names[::-1], rates[::-1], color=colours[::-1])
-        axis.set_xlabel("requests/s (grey: floors)")
+        axis.set_xscale("log")
+        axis.tick_params(axis="x", which="minor", labelbottom=False)
+        axis.set_xlabel("requests/s, log scale (grey: floors)")
         axis.set_title(f"{result.mode} mode, one API core")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
