@@ -1,11 +1,17 @@
-# roost: `make run` serves the embedded mode on http://127.0.0.1:8000; `make test` runs everything.
+# roost: `make run` serves the embedded mode on http://127.0.0.1:8000; `make test` runs everything;
+# `make bench` measures roost over HTTP against its floors (`make bench-smoke`: the same, briefly).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck format clean
+# The benchmark's PostgreSQL server (it creates and drops a database of its own) and Redis.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
+BENCH := ROOST_DATABASE_URL=$(BENCH_DATABASE_URL) ROOST_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/roost bench http
+
+.PHONY: run test lint typecheck format clean bench bench-smoke wrk
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +36,17 @@ typecheck: $(VENV)/.installed
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# wrk drives the API in `roost bench http`; Debian packages it.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: $(VENV)/.installed wrk
+	$(BENCH)
+
+# Under 30 s: a small graph, scaled mode, one second per measurement, nothing recorded.
+bench-smoke: $(VENV)/.installed wrk
+	$(BENCH) --users 200 --seconds 1 --warmup 0 --modes scaled --docs '' --out bench-results/smoke
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format src tests

@@ -270,3 +270,21 @@ def _assert_equal(actual: object, expected: object) -> None:
 
 def test_feed_requires_authentication(api: Server) -> None:
     assert_error(api.client.get("/feed"), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=3", "", "limit=100", "limit=0", "limit=101", "limit=abc", "cursor=%21", "cursor=bad"],
+)
+def test_the_fast_path_answers_as_the_framework_does(api: Server, query: str) -> None:
+    """GET /feed in plain form is answered in front of the framework (feed_fast_path.py); an
+    extra unknown parameter sends the same request through the framework: same answer."""
+    alice = new_account(api.client, "alice")
+    for n in range(5):
+        post_tweet(api.client, alice, f"post {n}")
+    for headers in (alice.headers, {}, {"Authorization": "Bearer not-a-token"}):
+        fast = api.client.get(f"/feed?{query}", headers=headers)
+        framework = api.client.get(f"/feed?{query}&unknown=1", headers=headers)
+        assert (fast.status_code, fast.content) == (framework.status_code, framework.content)
+        for name in ("content-type", "content-length", "www-authenticate"):
+            assert fast.headers.get(name) == framework.headers.get(name)

@@ -1,4 +1,4 @@
-"""The `roost` command: serve, worker, migrate, feeds, bench."""
+"""The `roost` command: serve, worker, migrate, feeds, demo, bench."""
 
 from __future__ import annotations
 
@@ -39,16 +39,32 @@ def main(argv: list[str] | None = None) -> None:
     who = feeds.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", metavar="HANDLE", help="one user's feed")
     who.add_argument("--all", action="store_true", help="every user's feed")
+    demo = commands.add_parser("demo", help="load a synthetic social graph into an empty database")
+    demo.add_argument("--users", type=int, default=10_000, help="how many users")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same graph")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument(
         "target",
-        choices=["fanout", "fanout-strategies", "graphql", "notifications"],
+        choices=["fanout", "fanout-strategies", "graphql", "http", "notifications"],
         help="what to measure",
     )
-    bench.add_argument("--users", type=int, default=10_000, help="fanout-strategies: graph size")
+    bench.add_argument(
+        "--users", type=int, help="fanout-strategies, http: graph size (10,000; 5,000)"
+    )
+    bench.add_argument("--seed", type=int, default=1, help="http: the demo graph's seed")
+    bench.add_argument("--seconds", type=float, default=5.0, help="http: each measurement")
+    bench.add_argument("--warmup", type=float, default=1.0, help="http: unrecorded, before each")
+    bench.add_argument(
+        "--modes", default="embedded,scaled", help="http: embedded, scaled or both (a,b)"
+    )
+    bench.add_argument(
+        "--docs",
+        default="docs/benchmarks.md",
+        help="http: the file a dated row is appended to ('' for none)",
+    )
     bench.add_argument("--posts", type=int, default=300, help="fanout-strategies: posts made")
     bench.add_argument(
-        "--out", default="bench-results", help="fanout-strategies: where JSON and PNG go"
+        "--out", default="bench-results", help="fanout-strategies, http: where JSON and PNG go"
     )
     bench.add_argument(
         "--repeat", type=int, default=3, help="runs per figure (the median is shown)"
@@ -68,6 +84,12 @@ def main(argv: list[str] | None = None) -> None:
         from roost.entrypoints.feeds_command import rebuild_feeds
 
         asyncio.run(rebuild_feeds(settings, args.user))
+    elif args.command == "demo":
+        from roost.entrypoints.demo import graph, load
+
+        social = graph.generate(args.users, args.seed)
+        asyncio.run(load.load(settings, social))
+        print(load.summary(social, settings.celebrity_threshold))
     elif args.command == "bench":
         _bench(settings, args)
     elif args.command == "graphql-schema":
@@ -82,21 +104,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> None:
-    import uvicorn
-
     from roost.entrypoints.rest.app import create_app
+    from roost.entrypoints.server import run_server
 
-    app = create_app(settings, run_consumers=run_consumers)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level="info",
-        timeout_graceful_shutdown=10,
-    )
+    run_server(create_app(settings, run_consumers=run_consumers), host, port)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> None:
@@ -115,12 +126,25 @@ def _bench(settings: Settings, args: argparse.Namespace) -> None:
 
         delivery = asyncio.run(notifications.bench_notifications(settings, args.likes))
         print(notifications.format_table(delivery))
+    elif args.target == "http":
+        from pathlib import Path
+
+        from roost.entrypoints.bench import http
+
+        options = http.Options(
+            users=args.users or http.Options.users,
+            seed=args.seed,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            modes=tuple(args.modes.split(",")),
+        )
+        http.run(settings, options, Path(args.out), Path(args.docs) if args.docs else None)
     else:
         from pathlib import Path
 
         from roost.entrypoints.bench import strategies
 
-        workload = strategies.Workload(users=args.users, posts=args.posts)
+        workload = strategies.Workload(users=args.users or 10_000, posts=args.posts)
         results = asyncio.run(strategies.bench_strategies(settings, workload, Path(args.out)))
         print()
         print(strategies.format_table(results))

@@ -20,6 +20,7 @@ from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
+from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.notifications import NotificationsController
 from roost.entrypoints.rest.sessions import SessionsController
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         graphql_ide="graphiql" if settings.graphql_introspection else None,
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             UsersController,
             SessionsController,
@@ -82,7 +83,6 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             "roost": Provide(provide_roost, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
-        middleware=[compiled_queries(schema, provide_roost)],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
@@ -98,3 +98,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             security=[{"bearer": []}],
         ),
     )
+    # The hot paths, answered outside the framework's routing and dependency injection (inside
+    # its lifespan): GET /feed, and POST /graphql for compiled queries.
+    app.asgi_handler = fast_feed(
+        compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost
+    )
+    return app

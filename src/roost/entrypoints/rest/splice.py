@@ -13,11 +13,14 @@ from roost.services.pages import Page
 JSON = "application/json"
 
 
-def page_response(page: Page[bytes]) -> Response[bytes]:
+def page_body(page: Page[bytes]) -> bytes:
     """{"items": [...], "next_cursor"} from items already serialised."""
     cursor = b"null" if page.next_cursor is None else msgspec.json.encode(page.next_cursor)
-    body = b'{"items":[' + b",".join(page.items) + b'],"next_cursor":' + cursor + b"}"
-    return Response(body, media_type=JSON)
+    return b'{"items":[' + b",".join(page.items) + b'],"next_cursor":' + cursor + b"}"
+
+
+def page_response(page: Page[bytes]) -> Response[bytes]:
+    return Response(page_body(page), media_type=JSON)
 
 
 def tweet_response(rendered: bytes, status_code: int = 200) -> Response[bytes]:
