@@ -141,11 +141,11 @@ for _, author in ipairs(pulls) do
 end
 if #missing > 0 then return {'posts', missing} end
 local function shown_earlier(entry, origin)
-  if redis.call('ZSCORE', KEYS[1], entry) then return true end
-  if redis.call('ZSCORE', KEYS[1], origin) or redis.call('HEXISTS', feed_index, origin) == 1 then
+  if redis.call('ZSCORE', KEYS[1], entry) or redis.call('HEXISTS', feed_index, origin) == 1 then
     return true
   end
   if origin == entry then return false end
+  if redis.call('ZSCORE', KEYS[1], origin) then return true end
   local tweet = string.sub(entry, 1, 19)
   for _, key in ipairs(lists) do
     if redis.call('ZSCORE', key, origin) then return true end
@@ -154,23 +154,29 @@ local function shown_earlier(entry, origin)
   end
   return false
 end
-local merged = false
-for _, key in ipairs(lists) do
-  local theirs = redis.call('ZREVRANGEBYLEX', key, ARGV[1], low, 'LIMIT', 0, limit)
-  for _, entry in ipairs(theirs) do
-    if not shown_earlier(entry, origin_of(entry)) then
-      ids[#ids + 1] = entry
-      merged = true
+if #lists > 0 then
+  -- a k-way merge of lists already sorted newest first, stopping at the page's end, so only
+  -- the pulled entries that reach the page are checked against what the feed shows
+  local sources = {ids}
+  local heads = {1}
+  for k, key in ipairs(lists) do
+    sources[k + 1] = redis.call('ZREVRANGEBYLEX', key, ARGV[1], low, 'LIMIT', 0, limit)
+    heads[k + 1] = 1
+  end
+  local merged = {}
+  while #merged < limit do
+    local best, from = nil, nil
+    for k, source in ipairs(sources) do
+      local entry = source[heads[k]]
+      if entry and (best == nil or entry > best) then best, from = entry, k end
+    end
+    if best == nil then break end
+    heads[from] = heads[from] + 1
+    if best ~= merged[#merged] and (from == 1 or not shown_earlier(best, origin_of(best))) then
+      merged[#merged + 1] = best
     end
   end
-end
-if merged then
-  table.sort(ids, function(a, b) return a > b end)
-  local unique = {}
-  for _, id in ipairs(ids) do
-    if id ~= unique[#unique] and #unique < limit then unique[#unique + 1] = id end
-  end
-  ids = unique
+  ids = merged
 end
 if #ids == 0 then return {'ok', ids, {}, {}, {}} end
 local keys = {}
