@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from roost.domain.errors import RateLimited
 from roost.ports import Signals, StoreUnavailable, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ FEED_TOPIC = "live-feed"  # "<tweet id>:<author id>": the post entered its reade
 NOTIFY_TOPIC = "live-notify"  # "<user id>": the user has a new notification
 FOLLOWS_TOPIC = "live-follows"  # "<user id>": the user followed or unfollowed someone
 SESSION_QUEUE = 1000  # updates a slow session may have waiting before older feed entries drop
+SESSIONS_PER_USER = 10  # open live streams of one user on one API process
 
 
 @dataclass(eq=False)
@@ -76,7 +78,13 @@ class LiveUpdates:
     async def follows_changed(self, user_id: int) -> None:
         await self._announce(FOLLOWS_TOPIC, str(user_id))
 
+    def admit(self, user_id: int) -> None:
+        """Raises RateLimited when the user has SESSIONS_PER_USER streams open here already."""
+        if len(self._sessions.get(user_id, ())) >= SESSIONS_PER_USER:
+            raise RateLimited("You have too many live streams open; close one.", 5)
+
     async def open(self, user_id: int) -> LiveSession:
+        self.admit(user_id)
         session = LiveSession(user_id)
         self._sessions[user_id].add(session)
         await self._load_authors(session)

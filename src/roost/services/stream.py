@@ -57,6 +57,11 @@ class LiveStream:
         self._clock = clock
         self._poll_seconds = poll_seconds
 
+    def admit(self, reader: User) -> None:
+        """Raises RateLimited when the reader has too many streams open (call before events(),
+        so that the refusal is an answer of its own, not a stream cut short)."""
+        self._live.admit(reader.id)
+
     async def events(self, reader: User, last_event_id: str | None) -> AsyncIterator[LiveEvent]:
         """Runs until the client goes away (the generator is closed)."""
         session = await self._live.open(reader.id)

@@ -9,9 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+import pytest
 
 from roost.bootstrap import Roost
+from roost.domain.errors import RateLimited
 from roost.domain.users import User
+from roost.services.live import SESSIONS_PER_USER
 from roost.services.stream import LiveEvent
 from tests.integration.support import Consumers
 
@@ -194,3 +197,20 @@ async def test_a_live_session_gets_new_notifications_and_feed_entries(
         assert int(liked.id or 0) > int(followed.id or 0)
     finally:
         await replay.aclose()
+
+
+async def test_a_user_may_keep_only_so_many_streams_open(roost: Roost, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    waiting = []
+    for _ in range(SESSIONS_PER_USER):
+        roost.stream.admit(alice)
+        waiting.append(asyncio.ensure_future(anext(roost.stream.events(alice, None))))
+    await asyncio.sleep(0.2)  # each stream has opened its session and waits for news
+    assert roost.live.connected == SESSIONS_PER_USER
+    with pytest.raises(RateLimited):
+        roost.stream.admit(alice)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    assert roost.live.connected == 0
+    roost.stream.admit(alice)

@@ -317,6 +317,8 @@ class Subscription:
     @strawberry.subscription(description="The caller's new notifications, as they happen.")
     async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
         caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            _ctx(info).roost.stream.admit(caller)
         async for event in _ctx(info).roost.stream.events(caller, None):
             if event.kind == "notification":
                 yield notification_from_json(event.data)
@@ -324,6 +326,8 @@ class Subscription:
     @strawberry.subscription(description="New entries of the caller's home feed.")
     async def feed(self, info: Info) -> AsyncGenerator[Tweet, None]:
         caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            _ctx(info).roost.stream.admit(caller)
         async for event in _ctx(info).roost.stream.events(caller, None):
             if event.kind == "feed":
                 yield tweet_from_json(event.data)

@@ -22,6 +22,7 @@ async def live_stream(
     roost: Roost, caller: User, request: Request[Any, Any, Any]
 ) -> ServerSentEvent:
     last_event_id = request.headers.get("last-event-id")
+    roost.stream.admit(caller)
     return ServerSentEvent(
         _messages(roost, caller, last_event_id), headers={"Cache-Control": "no-store"}
     )
