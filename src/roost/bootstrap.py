@@ -54,6 +54,7 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.accounts import Accounts
+from roost.services.counts import EngagementCounts
 from roost.services.engagement import Engagement
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
@@ -227,6 +228,7 @@ def build(settings: Settings) -> Roost:
         posts_per_minute=settings.rate_limit_posts_per_minute,
     )
     notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
+    counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
     if redis is None:
         consumers = [
@@ -238,6 +240,7 @@ def build(settings: Settings) -> Roost:
                 doorbells.new(),
                 notifications.handle_batch,
             ),
+            ConsumerSpec("counts", outbox, counts.handle, doorbells.new(), counts.handle_batch),
         ]
         background: list[Callable[[], Coroutine[Any, Any, None]]] = []
     else:
@@ -258,6 +261,7 @@ def build(settings: Settings) -> Roost:
             ConsumerSpec(
                 "notifications", stream, notifications.handle, None, notifications.handle_batch
             ),
+            ConsumerSpec("counts", stream, counts.handle, None, counts.handle_batch),
         ]
         assert isinstance(fast.signals, RedisSignals)
         background = [fast.signals.listen]

@@ -97,9 +97,11 @@ class TweetRepository(Protocol):
     async def home_timeline_entries(self, user_id: int, limit: int) -> list[FeedEntry]:
         """The pull model: the newest live tweets of the user and everyone they follow."""
 
-    async def add_to_counts(
-        self, tweet_id: int, *, likes: int = 0, replies: int = 0, reposts: int = 0
-    ) -> None: ...
+    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+        """(replied-to id, reposted id) of these tweets, deleted ones too."""
+
+    async def recount(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        """Count again, from the likes, replies and reposts themselves, and store the counts."""
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         """The engagement counts of the tweets that exist."""
@@ -345,9 +347,9 @@ class TweetCache(Protocol):
 class EngagementCache(Protocol):
     """Engagement counts by post and each reader's likes and reposts, kept near the feeds.
 
-    Counts are moved by the writer after its commit, and only where cached; a cached count can
-    lag the database for at most its time to live (see adapters). Methods may raise
-    StoreUnavailable; the service then reads the database.
+    Counts are set by the counting consumer after each recount, and filled by readers where
+    missing; a fill that raced a recount can lag for at most its time to live (see adapters).
+    Methods may raise StoreUnavailable; the service then reads the database.
     """
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
@@ -356,8 +358,8 @@ class EngagementCache(Protocol):
     async def put_counts(self, counts: dict[int, Counts]) -> None:
         """Cache counts read from the database, where none are cached."""
 
-    async def bump(self, tweet_id: int, counts: Counts) -> None:
-        """Add ``counts`` (negative to take away) to a post's cached counts, if cached."""
+    async def set_counts(self, counts: dict[int, Counts]) -> None:
+        """Cache counts just recounted, replacing what is cached."""
 
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:
         """The user's cached likes and reposts among ``tweet_ids``."""

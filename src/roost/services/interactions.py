@@ -1,6 +1,7 @@
 """Likes and reposts. Both go to the original: liking or reposting a repost acts on the post it
-shows. Both are idempotent, write their event in the same transaction, and move the cached
-counts and the actor's flags after the commit."""
+shows. Both are idempotent, write their event in the same transaction, and record the actor's
+flag in the engagement cache after the commit. The counts follow from the events (counts.py):
+a post liked a thousand times a second would otherwise be one row every like waits for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from roost.domain import events
 from roost.domain.errors import NotFound, RateLimited
 from roost.domain.ids import IdGenerator
-from roost.domain.tweets import Author, Counts, Tweet
+from roost.domain.tweets import Author, Tweet
 from roost.domain.users import User
 from roost.ports import (
     Clock,
@@ -51,23 +52,19 @@ class Interactions:
         await self._limit_rate(user)
         async with self._uow() as uow:
             original = await self._original(uow, tweet_id)
-            changed = await uow.likes.add(user.id, original.id, self._clock.now())
-            if changed:
-                await uow.tweets.add_to_counts(original.id, likes=1)
+            if await uow.likes.add(user.id, original.id, self._clock.now()):
                 uow.outbox.add(events.like_created(user.id, original.id))
                 await uow.commit()
-        await self._after(user, original.id, Counts(likes=1) if changed else None, liked=True)
+        await self._remember(user, original.id, liked=True)
 
     async def unlike(self, user: User, tweet_id: int) -> None:
         await self._limit_rate(user)
         async with self._uow() as uow:
             original = await self._original(uow, tweet_id)
-            changed = await uow.likes.remove(user.id, original.id)
-            if changed:
-                await uow.tweets.add_to_counts(original.id, likes=-1)
+            if await uow.likes.remove(user.id, original.id):
                 uow.outbox.add(events.like_deleted(user.id, original.id))
                 await uow.commit()
-        await self._after(user, original.id, Counts(likes=-1) if changed else None, liked=False)
+        await self._remember(user, original.id, liked=False)
 
     async def repost(self, user: User, tweet_id: int) -> tuple[Tweet, bool]:
         """The user's repost of the tweet's original, and whether it is new (reposting again
@@ -92,11 +89,10 @@ class Interactions:
                     raise NotFound("No such tweet.")
                 return raced, False
             await uow.tweets.add(repost)
-            await uow.tweets.add_to_counts(original.id, reposts=1)
             uow.outbox.add(events.tweet_created(repost.id, user.id))
             await uow.commit()
         await self._publishing.show_to_author(repost)
-        await self._after(user, original.id, Counts(reposts=1), reposted=True)
+        await self._remember(user, original.id, reposted=True)
         return repost, True
 
     async def unrepost(self, user: User, tweet_id: int) -> None:
@@ -105,13 +101,11 @@ class Interactions:
             repost_id = await uow.reposts.remove(user.id, original.id)
             if repost_id is not None:
                 await uow.tweets.mark_deleted(repost_id, self._clock.now())
-                await uow.tweets.add_to_counts(original.id, reposts=-1)
                 uow.outbox.add(events.tweet_deleted(repost_id, user.id))
                 await uow.commit()
         if repost_id is not None:
             await self._hydrator.forget(repost_id)
-        bump = Counts(reposts=-1) if repost_id is not None else None
-        await self._after(user, original.id, bump, reposted=False)
+        await self._remember(user, original.id, reposted=False)
 
     async def _limit_rate(self, user: User) -> None:
         retry_after = await self._rate_limiter.hit(f"act:{user.id}", self._actions_per_minute, 60)
@@ -130,19 +124,16 @@ class Interactions:
         repost_id = await uow.reposts.of(user.id, original_id)
         return None if repost_id is None else await uow.tweets.get(repost_id)
 
-    async def _after(
+    async def _remember(
         self,
         user: User,
         original_id: int,
-        counts: Counts | None,
         *,
         liked: bool | None = None,
         reposted: bool | None = None,
     ) -> None:
-        """Move the cached counts and flags; a failure leaves them to expire (see adapters)."""
+        """Record the actor's flag; a failure leaves it to expire (see adapters)."""
         try:
-            if counts is not None:
-                await self._cache.bump(original_id, counts)
             if liked is not None:
                 await self._cache.set_liked(user.id, original_id, liked)
             if reposted is not None:

@@ -9,7 +9,7 @@ from roost.domain import events
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
 from roost.domain.mentions import mentioned_handles
-from roost.domain.tweets import Author, Counts, Tweet, normalise_content
+from roost.domain.tweets import Author, Tweet, normalise_content
 from roost.domain.users import User
 from roost.ports import (
     Clock,
@@ -73,8 +73,6 @@ class Publishing:
             uow.outbox.add(events.tweet_created(tweet.id, author.id))
             await uow.commit()
         await self.show_to_author(tweet)
-        if in_reply_to is not None:
-            await self._bump(in_reply_to, Counts(replies=1))
         return tweet
 
     async def get(self, reader: User, tweet_id: int) -> bytes:
@@ -100,18 +98,11 @@ class Publishing:
             for gone_id, author_id in withdrawn:
                 await uow.tweets.mark_deleted(gone_id, self._clock.now())
                 uow.outbox.add(events.tweet_deleted(gone_id, author_id))
-            changed = self._count_changes(tweet)
             if tweet.repost_of is not None:
                 await uow.reposts.remove(caller.id, tweet.repost_of.id)
-            for parent_id, counts in changed:
-                await uow.tweets.add_to_counts(
-                    parent_id, likes=counts.likes, replies=counts.replies, reposts=counts.reposts
-                )
             await uow.commit()
         for gone_id, _ in withdrawn:
             await self._hydrator.forget(gone_id)
-        for parent_id, counts in changed:
-            await self._bump(parent_id, counts)
         if tweet.repost_of is not None:
             await self._remember_repost(caller.id, tweet.repost_of.id, False)
 
@@ -127,12 +118,6 @@ class Publishing:
         if retry_after:
             raise RateLimited("You are posting too fast; wait a little.", retry_after)
 
-    async def _bump(self, tweet_id: int, counts: Counts) -> None:
-        try:
-            await self._engagement_cache.bump(tweet_id, counts)
-        except StoreUnavailable:
-            log.warning("engagement cache unavailable; counts of %s catch up on expiry", tweet_id)
-
     async def _remember_repost(self, user_id: int, tweet_id: int, reposted: bool) -> None:
         try:
             await self._engagement_cache.set_reposted(user_id, tweet_id, reposted)
@@ -140,21 +125,10 @@ class Publishing:
             log.warning("engagement cache unavailable; repost flag of %s not cached", tweet_id)
 
     @staticmethod
-    def _count_changes(tweet: Tweet) -> list[tuple[int, Counts]]:
-        """The counts a tweet's deletion takes back: a reply's, a repost's."""
-        changes = []
-        if tweet.in_reply_to is not None:
-            changes.append((tweet.in_reply_to, Counts(replies=-1)))
-        if tweet.repost_of is not None:
-            changes.append((tweet.repost_of.id, Counts(reposts=-1)))
-        return changes
-
-    @staticmethod
     async def _reply_target(uow: UnitOfWork, tweet_id: int) -> int:
         parent = await uow.tweets.get(tweet_id)
         if parent is None:
             raise NotFound("The tweet you reply to does not exist or was deleted.")
-        await uow.tweets.add_to_counts(parent.origin_id, replies=1)
         return parent.origin_id
 
     @staticmethod

@@ -15,7 +15,7 @@ class NoEngagementCache:
     async def put_counts(self, counts: dict[int, Counts]) -> None:
         """Nothing is kept."""
 
-    async def bump(self, tweet_id: int, counts: Counts) -> None:
+    async def set_counts(self, counts: dict[int, Counts]) -> None:
         """Nothing is kept."""
 
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:

@@ -1,9 +1,10 @@
 """Engagement counts and each reader's likes and reposts in Redis.
 
-Counts: a hash per post (l, r, p), filled from SQL where missing and moved by the writer after
-its commit with HINCRBY, only where present. A reader that read SQL just before a commit and
-fills just after it can leave a count one behind; the hash expires after
-ROOST_ENGAGEMENT_CACHE_SECONDS, which bounds how long. Flags: a hash per reader, a field per
+Counts: a hash per post (l, r, p), set by the counting consumer after each recount and filled
+by readers where missing. A reader that read SQL just before a recount and fills just after it
+(a fill never replaces what is there, but the recount may have found nothing to replace) can
+leave a count behind; the hash expires after ROOST_ENGAGEMENT_CACHE_SECONDS, which bounds how
+long. Flags: a hash per reader, a field per
 post and action ("l<id>", "p<id>", ids as feed members, so the feed script reads them too),
 written by the reader's own likes and reposts; fills from SQL never overwrite them.
 """
@@ -34,16 +35,6 @@ end
 return 0
 """
 
-# KEYS: one count hash. ARGV: likes, replies, reposts to add. Only where cached.
-_BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'l', ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'r', ARGV[2])
-  redis.call('HINCRBY', KEYS[1], 'p', ARGV[3])
-end
-return 0
-"""
-
 
 class RedisEngagementCache:
     def __init__(self, redis: Redis, keys: Keys, ttl_seconds: int) -> None:
@@ -51,7 +42,6 @@ class RedisEngagementCache:
         self._keys = keys
         self._ttl = ttl_seconds
         self._fill = redis.register_script(_FILL)
-        self._bump = redis.register_script(_BUMP)
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         with unavailable_on_error():
@@ -75,9 +65,16 @@ class RedisEngagementCache:
         with unavailable_on_error():
             await self._fill(keys=keys, args=args)
 
-    async def bump(self, tweet_id: int, counts: Counts) -> None:
+    async def set_counts(self, counts: dict[int, Counts]) -> None:
+        if not counts:
+            return
         with unavailable_on_error():
-            await self._bump(keys=[self._keys.counts(tweet_id)], args=list(counts))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for tweet_id, (likes, replies, reposts) in counts.items():
+                    key = self._keys.counts(tweet_id)
+                    pipe.hset(key, mapping={"l": likes, "r": replies, "p": reposts})
+                    pipe.expire(key, self._ttl)
+                await pipe.execute()
 
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:
         if not tweet_ids:

@@ -283,18 +283,35 @@ class SqlTweets:
         )
         return [_entry(row) for row in await self._conn.execute(query)]
 
-    async def add_to_counts(
-        self, tweet_id: int, *, likes: int = 0, replies: int = 0, reposts: int = 0
-    ) -> None:
+    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+        if not tweet_ids:
+            return {}
+        query = select(tweets.c.id, tweets.c.in_reply_to, tweets.c.repost_of).where(
+            tweets.c.id.in_(list(tweet_ids))
+        )
+        return {row[0]: (row[1], row[2]) for row in await self._conn.execute(query)}
+
+    async def recount(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        """One statement, whatever happened before: replaying it changes nothing."""
+        if not tweet_ids:
+            return {}
+        replies = tweets.alias("replies")
         await self._conn.execute(
             update(tweets)
-            .where(tweets.c.id == tweet_id)
+            .where(tweets.c.id.in_(list(tweet_ids)))
             .values(
-                like_count=tweets.c.like_count + likes,
-                reply_count=tweets.c.reply_count + replies,
-                repost_count=tweets.c.repost_count + reposts,
+                like_count=select(func.count())
+                .where(likes.c.tweet_id == tweets.c.id)
+                .scalar_subquery(),
+                reply_count=select(func.count())
+                .where(replies.c.in_reply_to == tweets.c.id, replies.c.deleted_at.is_(None))
+                .scalar_subquery(),
+                repost_count=select(func.count())
+                .where(reposts.c.tweet_id == tweets.c.id)
+                .scalar_subquery(),
             )
         )
+        return await self.counts(tweet_ids)
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         if not tweet_ids:
