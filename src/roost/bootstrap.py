@@ -28,6 +28,7 @@ from roost.adapters.local.signals import LocalSignals
 from roost.adapters.local.wakeup import Doorbells, Wakeup
 from roost.adapters.passwords import Argon2PasswordHasher
 from roost.adapters.prometheus import PrometheusFeedMetrics
+from roost.adapters.redis.active_users import RedisActiveUsers
 from roost.adapters.redis.connection import connect
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
@@ -35,6 +36,7 @@ from roost.adapters.redis.rate_limiter import RedisRateLimiter
 from roost.adapters.redis.signals import RedisSignals
 from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
 from roost.adapters.redis.tweet_cache import RedisTweetCache
+from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
@@ -43,6 +45,7 @@ from roost.domain.events import Event
 from roost.domain.fanout_policy import FanoutPolicy
 from roost.domain.ids import IdGenerator
 from roost.ports import (
+    ActiveUsers,
     EventSource,
     HomeFeeds,
     RateLimiter,
@@ -51,6 +54,7 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.accounts import Accounts
+from roost.services.analytics import Analytics, AnalyticsConsumer, Usage
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
 from roost.services.follows import Follows
@@ -86,6 +90,8 @@ class Roost:
     follows: Follows
     home_feed: HomeFeed
     fanout: Fanout
+    analytics: Analytics
+    usage: Usage
     feeds: HomeFeeds
     consumers: list[ConsumerSpec]
     uow: UnitOfWorkFactory
@@ -122,6 +128,10 @@ class Roost:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        try:
+            await self.usage.flush()
+        except Exception:
+            log.exception("analytics: the last counts could not be written at shutdown")
         if self.redis is not None:
             await self.redis.aclose()
         await self.engines.dispose()
@@ -135,6 +145,7 @@ class _FastLayer:
     tweet_cache: TweetCache
     rate_limiter: RateLimiter
     signals: Signals
+    active_users: ActiveUsers
 
 
 class _OutboxBell:
@@ -195,9 +206,17 @@ def build(settings: Settings) -> Roost:
         batch_size=settings.fanout_batch_size,
     )
     outbox = SqlEventSource(engines)
+    analytics_store = SqlAnalytics(engines)
+    usage = Usage(analytics_store, fast.active_users, clock)
+    counting = AnalyticsConsumer(analytics_store, clock)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        lambda: usage.run(settings.analytics_flush_seconds)
+    ]
     if redis is None:
-        consumers = [ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new())]
-        background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        consumers = [
+            ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
+            ConsumerSpec("analytics", outbox, counting.handle, doorbells.new()),
+        ]
     else:
         relay_bell = doorbells.new()
         fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
@@ -213,9 +232,10 @@ def build(settings: Settings) -> Roost:
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell),
             ConsumerSpec("fanout", stream, fanout.handle, None),
+            ConsumerSpec("analytics", stream, counting.handle, None),
         ]
         assert isinstance(fast.signals, RedisSignals)
-        background = [fast.signals.listen]
+        background.append(fast.signals.listen)
     return Roost(
         settings=settings,
         accounts=Accounts(
@@ -225,6 +245,7 @@ def build(settings: Settings) -> Roost:
             SessionCache(fast.signals, settings.session_cache_seconds),
             ids,
             clock,
+            usage,
             token_ttl=timedelta(days=settings.token_ttl_days),
             logins_per_minute=settings.rate_limit_logins_per_minute,
         ),
@@ -235,14 +256,17 @@ def build(settings: Settings) -> Roost:
             fast.rate_limiter,
             ids,
             clock,
+            usage,
             max_chars=settings.tweet_max_chars,
             posts_per_minute=settings.rate_limit_posts_per_minute,
         ),
         follows=Follows(uow, ids, clock),
         home_feed=HomeFeed(
-            uow, fast.feeds, hydrator, metrics, clock, feed_max_items=settings.feed_max_items
+            uow, fast.feeds, hydrator, metrics, clock, usage, feed_max_items=settings.feed_max_items
         ),
         fanout=fanout,
+        analytics=Analytics(uow, analytics_store, clock),
+        usage=usage,
         feeds=fast.feeds,
         consumers=consumers,
         uow=uow,
@@ -260,6 +284,7 @@ def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _F
         tweet_cache=lru,
         rate_limiter=LocalRateLimiter(),
         signals=LocalSignals(),
+        active_users=SqlActiveUsers(engines),
     )
 
 
@@ -270,4 +295,5 @@ def _redis_layer(settings: Settings, redis: Redis, keys: Keys, lru: LruTweetCach
         tweet_cache=RedisTweetCache(redis, keys, lru, signals, settings.tweet_cache_ttl_seconds),
         rate_limiter=RedisRateLimiter(redis, keys),
         signals=signals,
+        active_users=RedisActiveUsers(redis, keys),
     )

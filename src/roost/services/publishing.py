@@ -11,6 +11,7 @@ from roost.domain.ids import IdGenerator
 from roost.domain.tweets import Author, Tweet, normalise_content
 from roost.domain.users import User
 from roost.ports import Clock, HomeFeeds, RateLimiter, StoreUnavailable, UnitOfWorkFactory
+from roost.services.analytics import Usage
 from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit, next_cursor
 from roost.services.views import render_tweet
@@ -27,6 +28,7 @@ class Publishing:
         rate_limiter: RateLimiter,
         ids: IdGenerator,
         clock: Clock,
+        usage: Usage,
         *,
         max_chars: int,
         posts_per_minute: int,
@@ -37,6 +39,7 @@ class Publishing:
         self._rate_limiter = rate_limiter
         self._ids = ids
         self._clock = clock
+        self._usage = usage
         self._max_chars = max_chars
         self._posts_per_minute = posts_per_minute
 
@@ -85,6 +88,7 @@ class Publishing:
         async with self._uow(read_only=True) as uow:
             found = await uow.tweets.by_author(author.id, decode_cursor(cursor), limit + 1)
         page = found[:limit]
+        self._usage.served([tweet.id for tweet in page])
         return Page(
             items=[render_tweet(tweet) for tweet in page],
             next_cursor=next_cursor(page[-1].id if page else None, len(found) > limit),

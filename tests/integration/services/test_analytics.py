@@ -1,0 +1,109 @@
+"""Analytics counts exactly what was done, once per event, in every mode, and across a restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from roost.bootstrap import Roost, build
+from roost.domain.analytics import Metric, TweetStats
+from roost.domain.errors import Forbidden, NotFound
+from roost.settings import Settings
+from tests.integration.support import Consumers
+
+
+async def act(roost: Roost) -> dict[str, int]:
+    """A known set of actions; returns the ids of what they made."""
+    register, log_in = roost.accounts.register, roost.accounts.log_in
+    alice = await register("alice", "correct horse", None)
+    bob = await register("bob", "correct horse", None)
+    carol = await register("carol", "correct horse", None)
+    await roost.follows.follow(alice, "bob")
+    await roost.follows.follow(carol, "bob")
+    await roost.follows.unfollow(carol, "bob")
+    first = await roost.publishing.publish(bob, "first")
+    second = await roost.publishing.publish(bob, "second")
+    reply = await roost.publishing.publish(alice, "a reply", first.id)
+    gone = await roost.publishing.publish(alice, "a reply taken back", first.id)
+    await roost.publishing.delete(alice, gone.id)
+    await Consumers(roost).drain()
+    for handle in ("alice", "bob"):  # two users active, one of them twice
+        await roost.accounts.authenticate((await log_in(handle, "correct horse"))[0])
+    await roost.accounts.authenticate((await log_in("alice", "correct horse"))[0])
+    for _ in range(2):  # bob's two posts and alice's reply, twice
+        await roost.home_feed.page(alice, None, 100)
+    await roost.publishing.by_author(bob, None, 20)  # bob's two posts once more
+    await roost.usage.flush()
+    return {"first": first.id, "second": second.id, "reply": reply.id}
+
+
+async def check(roost: Roost, made: dict[str, int]) -> None:
+    accounts, analytics = roost.accounts, roost.analytics
+    alice, bob = await accounts.by_handle("alice"), await accounts.by_handle("bob")
+    carol = await accounts.by_handle("carol")
+    assert await analytics.tweet_stats(bob, made["first"]) == TweetStats(3, 0, 1, 0)
+    assert await analytics.tweet_stats(bob, made["second"]) == TweetStats(3, 0, 0, 0)
+    assert await analytics.tweet_stats(alice, made["reply"]) == TweetStats(2, 0, 0, 0)
+
+    def totals(counts: dict[Metric, list[int]]) -> dict[str, int]:
+        return {metric.value: sum(values) for metric, values in counts.items()}
+
+    bobs = await analytics.user_stats(bob, "bob", 2)
+    assert len(bobs.days) == 2
+    assert totals(bobs.counts) == {
+        "followers_gained": 2,
+        "followers_lost": 1,
+        "posts": 2,
+        "impressions": 6,
+    }
+    alices = await analytics.user_stats(alice, "alice", 2)
+    assert totals(alices.counts)["posts"] == 2
+    assert totals(alices.counts)["impressions"] == 2
+    overview = await analytics.overview(carol, 2)
+    assert totals(overview.counts) == {
+        "active_users": 2,
+        "posts": 4,
+        "follows": 2,
+        "feed_reads": 2,
+        "impressions": 8,
+        "requests": 0,
+    }
+
+
+async def test_every_counter_is_exact_and_survives_a_restart(
+    roost: Roost, settings: Settings
+) -> None:
+    made = await act(roost)
+    await roost.analytics.set_admin("carol", True)
+    await check(roost, made)
+
+    # every event counted once, however often it is handled again
+    counting = next(spec.handler for spec in roost.consumers if spec.name == "analytics")
+    for event in await roost.outbox.read("analytics-replay", 1000):
+        await counting(event)
+    await check(roost, made)
+
+    await roost.close()
+    again = build(settings)
+    again.start()
+    try:
+        await check(again, made)
+    finally:
+        await again.close()
+
+
+async def test_who_may_see_which_counts(roost: Roost) -> None:
+    made = await act(roost)
+    alice = await roost.accounts.by_handle("alice")
+    with pytest.raises(Forbidden):
+        await roost.analytics.tweet_stats(alice, made["first"])
+    with pytest.raises(NotFound):
+        await roost.analytics.tweet_stats(alice, made["first"] + 1)
+    with pytest.raises(Forbidden):
+        await roost.analytics.user_stats(alice, "bob", 7)
+    with pytest.raises(Forbidden):
+        await roost.analytics.overview(alice, 7)
+    await roost.analytics.set_admin("alice", True)
+    assert len((await roost.analytics.overview(alice, 7)).days) == 7
+    await roost.analytics.set_admin("alice", False)
+    with pytest.raises(Forbidden):
+        await roost.analytics.forecast(alice, "24h")
