@@ -1,4 +1,4 @@
-"""The `roost` command: serve, worker, migrate, feeds, bench."""
+"""The `roost` command: serve, worker, migrate, feeds, admin, bench."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     who = feeds.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", metavar="HANDLE", help="one user's feed")
     who.add_argument("--all", action="store_true", help="every user's feed")
+    admin = commands.add_parser("admin", help="grant or revoke admin rights (analytics)")
+    admin.add_argument("action", choices=["grant", "revoke"])
+    admin.add_argument("handle", metavar="HANDLE")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument(
         "target", choices=["fanout", "fanout-strategies", "graphql"], help="what to measure"
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> None:
         from roost.entrypoints.feeds_command import rebuild_feeds
 
         asyncio.run(rebuild_feeds(settings, args.user))
+    elif args.command == "admin":
+        from roost.entrypoints.admin_command import set_admin
+
+        asyncio.run(set_admin(settings, args.handle, args.action == "grant"))
     elif args.command == "bench":
         _bench(settings, args)
     elif args.command == "graphql-schema":

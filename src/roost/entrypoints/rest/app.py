@@ -18,6 +18,7 @@ from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
 from roost.entrypoints.graphql.fast_path import compiled_queries
 from roost.entrypoints.graphql.schema import Context, build_schema, context_for
+from roost.entrypoints.rest.analytics import AnalyticsController
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             SessionsController,
             TweetsController,
             home_feed,
+            AnalyticsController,
             healthz,
             metrics,
             openapi_document,
