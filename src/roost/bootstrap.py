@@ -26,6 +26,12 @@ from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
 from roost.adapters.local.signals import LocalSignals
 from roost.adapters.local.wakeup import Doorbells, Wakeup
+from roost.adapters.operations import (
+    Backlogs,
+    CountedTweetCache,
+    OperationsMetrics,
+    count_sql_errors,
+)
 from roost.adapters.passwords import Argon2PasswordHasher
 from roost.adapters.prometheus import PrometheusFeedMetrics
 from roost.adapters.redis.active_users import RedisActiveUsers
@@ -99,6 +105,7 @@ class Roost:
     engines: Engines
     redis: Redis | None
     metrics: CollectorRegistry
+    operations: OperationsMetrics
     _background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -173,8 +180,15 @@ class _OutboxBell:
 
 
 def build(settings: Settings) -> Roost:
+    registry = CollectorRegistry()
+    operations = OperationsMetrics(registry)
     engines = create_engines(settings.database_url)
-    redis = connect(settings.redis_url) if settings.redis_url else None
+    count_sql_errors(engines, operations)
+    redis = (
+        connect(settings.redis_url, lambda: operations.store_error("redis"))
+        if settings.redis_url
+        else None
+    )
     keys = Keys(settings.redis_prefix)
     lru = LruTweetCache(settings.tweet_cache_size)
     fast = (
@@ -183,13 +197,12 @@ def build(settings: Settings) -> Roost:
     doorbells = Doorbells()
     bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
     uow = SqlUnitOfWorkFactory(engines, on_events=bell.ring)
-    hydrator = TweetHydrator(uow, fast.tweet_cache)
+    hydrator = TweetHydrator(uow, CountedTweetCache(fast.tweet_cache, operations))
     ids = IdGenerator(settings.worker_id)
     clock = SystemClock()
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
-    registry = CollectorRegistry()
     metrics = PrometheusFeedMetrics(registry)
     policy = FanoutPolicy(
         celebrity_threshold=settings.celebrity_threshold,
@@ -217,6 +230,7 @@ def build(settings: Settings) -> Roost:
             ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
             ConsumerSpec("analytics", outbox, counting.handle, doorbells.new()),
         ]
+        outbox_readers = ["fanout", "analytics"]
     else:
         relay_bell = doorbells.new()
         fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
@@ -236,6 +250,8 @@ def build(settings: Settings) -> Roost:
         ]
         assert isinstance(fast.signals, RedisSignals)
         background.append(fast.signals.listen)
+        outbox_readers = ["relay"]
+    background.append(Backlogs(operations, outbox, outbox_readers, redis, keys.events).run)
     return Roost(
         settings=settings,
         accounts=Accounts(
@@ -274,6 +290,7 @@ def build(settings: Settings) -> Roost:
         engines=engines,
         redis=redis,
         metrics=registry,
+        operations=operations,
         _background=background,
     )
 

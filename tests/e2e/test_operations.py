@@ -83,3 +83,24 @@ def _roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def _assert_in(item: object, items: list[str]) -> None:
     assert item in items
+
+
+def test_metrics_cover_requests_backlogs_and_errors(api: Server) -> None:
+    reader = new_account(api.client, "reader")
+    feed_ids(api.client, reader)
+    response = api.client.get("/feed", headers={**reader.headers, "X-Request-ID": "trace-42"})
+    assert response.headers["x-request-id"] == "trace-42"
+    generated = api.client.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 32
+    text = api.client.get("/metrics").text
+    feed = 'roost_http_requests_total{method="GET",route="/feed",status="200"}'
+    assert _metric(text, feed) >= 2
+    assert _metric(text, "roost_feed_read_seconds_count") >= 2
+    assert _metric(text, 'roost_store_errors_total{store="sql"}') == 0
+    for name in (
+        "roost_http_request_duration_seconds_bucket",
+        "roost_outbox_backlog_events",
+        "roost_consumer_backlog_events",
+        "roost_tweet_cache_hit_ratio",
+    ):
+        eventually(lambda name=name: _metric(api.client.get("/metrics").text, name), timeout=10)

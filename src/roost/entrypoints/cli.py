@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
+from roost.entrypoints.logs import configure as configure_logging
 from roost.settings import Settings
 
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings()
     if args.command == "serve":
         _serve(settings, args.host, args.port, run_consumers=not args.no_consumers)
@@ -99,6 +99,7 @@ def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> 
         http="httptools",
         access_log=False,
         log_level="info",
+        log_config=None,
         timeout_graceful_shutdown=10,
     )
 

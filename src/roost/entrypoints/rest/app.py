@@ -23,6 +23,7 @@ from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
+from roost.entrypoints.rest.observability import observed
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.tweets import TweetsController
 from roost.entrypoints.rest.users import UsersController
@@ -81,7 +82,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             "roost": Provide(provide_roost, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
-        middleware=[compiled_queries(schema, provide_roost)],
+        middleware=[observed(provide_roost), compiled_queries(schema, provide_roost)],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
