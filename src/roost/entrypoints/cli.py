@@ -1,4 +1,4 @@
-"""The `roost` command: serve, worker, migrate, feeds, admin, bench."""
+"""The `roost` command: serve, worker, migrate, feeds, admin, capacity, bench."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
     admin = commands.add_parser("admin", help="grant or revoke admin rights (analytics)")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("handle", metavar="HANDLE")
+    capacity = commands.add_parser(
+        "capacity", help="cores, memory and storage that N daily active users need"
+    )
+    capacity.add_argument("--dau", type=int, required=True, help="daily active users")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument(
         "target", choices=["fanout", "fanout-strategies", "graphql"], help="what to measure"
@@ -72,6 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         from roost.entrypoints.admin_command import set_admin
 
         asyncio.run(set_admin(settings, args.handle, args.action == "grant"))
+    elif args.command == "capacity":
+        from roost.entrypoints.capacity_command import print_plan
+
+        print_plan(args.dau)
     elif args.command == "bench":
         _bench(settings, args)
     elif args.command == "graphql-schema":
