@@ -18,6 +18,7 @@ from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
 from roost.entrypoints.graphql.fast_path import compiled_queries
 from roost.entrypoints.graphql.schema import Context, build_schema, context_for
+from roost.entrypoints.rest.admin import dashboard, dashboard_files
 from roost.entrypoints.rest.analytics import AnalyticsController
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
@@ -73,6 +74,8 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             TweetsController,
             home_feed,
             AnalyticsController,
+            dashboard,
+            dashboard_files,
             healthz,
             metrics,
             openapi_document,
