@@ -18,6 +18,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from redis.asyncio import Redis
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from roost.adapters.sql.engine import Engines
 from roost.adapters.sql.outbox import SqlEventSource
@@ -162,6 +164,14 @@ def _text(value: bytes | str) -> str:
 
 
 def count_sql_errors(engines: Engines, metrics: OperationsMetrics) -> None:
-    """Count every error the database driver raises, on the writer and the readers."""
+    """Count the database's failures (unreachable, lost connections, timeouts, locks) on the
+    writer and the readers; not the constraint violations roost relies on (a taken handle)."""
+
+    def failed(context: ExceptionContext) -> None:
+        if context.is_disconnect or isinstance(
+            context.sqlalchemy_exception, OperationalError | InterfaceError
+        ):
+            metrics.store_error("sql")
+
     for engine in {engines.writer, engines.reader}:
-        event.listen(engine.sync_engine, "handle_error", lambda _: metrics.store_error("sql"))
+        event.listen(engine.sync_engine, "handle_error", failed)
