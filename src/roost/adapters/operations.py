@@ -82,10 +82,19 @@ class OperationsMetrics:
         )
         for store in ("sql", "redis"):
             self._errors.labels(store)
+        # labels() costs a lock and a few allocations per call: the children of each
+        # (method, route, status) are looked up once (a bounded set: routes are templates).
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._requests.labels(method, route, status).inc()
-        self._latency.labels(method, route, status).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = self._requests.labels(*labels), self._latency.labels(*labels)
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
         if route == "/feed" and method == "GET":
             self._feed_reads.observe(seconds)
 

@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         },
         middleware=[observed(provide_roost), compiled_queries(schema, provide_roost)],
         exception_handlers=exception_handlers,
+        logging_config=None,  # the process's logging is set once: entrypoints/logs.py
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

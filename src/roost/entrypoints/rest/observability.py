@@ -6,8 +6,8 @@ Raw ASGI and a few microseconds a request: it runs on every call of the hot path
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 from time import perf_counter
 
@@ -27,7 +27,7 @@ def observed(roost: Callable[[], Roost]) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            request_id = _incoming_id(scope) or uuid.uuid4().hex.encode()
+            request_id = _incoming_id(scope) or os.urandom(16).hex().encode()
             token = REQUEST_ID.set(request_id.decode())
             started = perf_counter()
             status = 500
