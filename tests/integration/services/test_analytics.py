@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import event
 
 from roost.bootstrap import Roost, build
 from roost.domain.analytics import Metric, TweetStats
@@ -78,8 +81,8 @@ async def test_every_counter_is_exact_and_survives_a_restart(
 
     # every event counted once, however often it is handled again
     counting = next(spec.handler for spec in roost.consumers if spec.name == "analytics")
-    for event in await roost.outbox.read("analytics-replay", 1000):
-        await counting(event)
+    for replayed in await roost.outbox.read("analytics-replay", 1000):
+        await counting(replayed)
     await check(roost, made)
 
     await roost.close()
@@ -107,3 +110,49 @@ async def test_who_may_see_which_counts(roost: Roost) -> None:
     await roost.analytics.set_admin("alice", False)
     with pytest.raises(Forbidden):
         await roost.analytics.forecast(alice, "24h")
+
+
+async def test_impressions_are_written_in_batches_not_one_by_one(roost: Roost) -> None:
+    reader = await roost.accounts.register("reader", "correct horse", None)
+    author = await roost.accounts.register("author", "correct horse", None)
+    await roost.follows.follow(reader, "author")
+    posts = [await roost.publishing.publish(author, f"post {n}") for n in range(5)]
+    await Consumers(roost).drain()
+    await roost.home_feed.page(reader, None, 100)  # rebuilds and warms the feed
+    await roost.usage.flush()
+
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    for engine in {roost.engines.reader, roost.engines.writer}:
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    for _ in range(50):
+        await roost.home_feed.page(reader, None, 100)
+    assert not [s for s in statements if "tweet_stats" in s or "analytics_rollups" in s]
+    await roost.usage.flush()
+    writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert 1 <= len(writes) <= 3  # rollups and per-tweet counters, each one statement
+    stats = await roost.analytics.tweet_stats(author, posts[0].id)
+    assert stats.impressions == 51
+
+
+async def test_counts_are_flushed_every_second_and_at_shutdown(
+    roost: Roost, settings: Settings
+) -> None:
+    author = await roost.accounts.register("author", "correct horse", None)
+    tweet = await roost.publishing.publish(author, "seen")
+    roost.usage.served([tweet.id])
+    deadline = asyncio.get_running_loop().time() + 3
+    while (await roost.analytics.tweet_stats(author, tweet.id)).impressions != 1:
+        assert asyncio.get_running_loop().time() < deadline, "not flushed within 3 s"
+        await asyncio.sleep(0.1)
+
+    roost.usage.served([tweet.id, tweet.id])
+    await roost.close()  # flushes what it holds
+    again = build(settings)
+    try:
+        assert (await again.analytics.tweet_stats(author, tweet.id)).impressions == 3
+    finally:
+        await again.close()
