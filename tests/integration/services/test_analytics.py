@@ -156,3 +156,20 @@ async def test_counts_are_flushed_every_second_and_at_shutdown(
         assert (await again.analytics.tweet_stats(author, tweet.id)).impressions == 3
     finally:
         await again.close()
+
+
+async def test_daily_actives_survive_a_redis_loss(scaled: Roost) -> None:
+    """Scaled mode counts daily actives in a HyperLogLog; each flush copies the count to SQL."""
+    users = [await scaled.accounts.register(f"user{n}", "correct horse", None) for n in range(3)]
+    for user in users:
+        token, _ = await scaled.accounts.log_in(user.handle, "correct horse")
+        await scaled.accounts.authenticate(token)
+    await scaled.usage.flush()
+    await scaled.analytics.set_admin("user0", True)
+    assert scaled.redis is not None
+    lost = await scaled.redis.keys(f"{scaled.settings.redis_prefix}dau:*")
+    assert await scaled.redis.delete(*lost) == 1
+    scaled.usage.active(users[0].id)  # today's HyperLogLog starts again from one user
+    await scaled.usage.flush()
+    overview = await scaled.analytics.overview(users[0], 1)
+    assert overview.counts[Metric.ACTIVE_USERS] == [3]
