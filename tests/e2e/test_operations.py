@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+
+from roost.adapters.sql.engine import create_engines
+from roost.adapters.sql.outbox import SqlEventSource
 
 from .support import (
     Server,
@@ -29,8 +33,13 @@ def test_metrics_count_fanout_work(start_server: ServerFactory, database_url: st
     author = new_account(server.client, "author")
     fan = new_account(server.client, "fan")
     follow(server.client, fan, author.handle)
+    # Fanout must be done with the follow before the post, and with the post before the fan
+    # reads: else the follow's backfill, or a read that rebuilds the feed, brings the post in
+    # and leaves the push nothing to insert (on a busy PostgreSQL server events are late).
+    eventually(lambda: _assert_fanout_caught_up(database_url), timeout=10)
     tweet = post_tweet(server.client, author, "counted")
-    eventually(lambda: _assert_in(tweet["id"], feed_ids(server.client, fan)))
+    eventually(lambda: _assert_fanout_caught_up(database_url), timeout=10)
+    assert tweet["id"] in feed_ids(server.client, fan)
 
     response = server.client.get("/metrics")
     assert response.status_code == 200
@@ -79,6 +88,17 @@ def _roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def _assert_fanout_caught_up(database_url: str) -> None:
+    async def backlog() -> int:
+        engines = create_engines(database_url)
+        try:
+            return await SqlEventSource(engines).backlog("fanout")
+        finally:
+            await engines.dispose()
+
+    assert asyncio.run(backlog()) == 0
 
 
 def _assert_in(item: object, items: list[str]) -> None:
