@@ -24,6 +24,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from roost.adapters.sql.engine import Engines
 from roost.adapters.sql.outbox import SqlEventSource
 from roost.ports import TweetCache
+from roost.services.background import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ class Backlogs:
             try:
                 await self.refresh()
             except Exception as error:
+                stop_if_cancelled(error)
                 log.debug("backlog gauges not refreshed: %r", error)
             await asyncio.sleep(REFRESH_SECONDS)
 

@@ -36,6 +36,7 @@ from roost.domain.forecast import WEEK, WEEKS_USED, Forecast, forecast, parse_ho
 from roost.domain.ids import id_timestamp
 from roost.domain.users import User, could_be_handle
 from roost.ports import ActiveUsers, AnalyticsStore, Clock, UnitOfWorkFactory, UsageBatch
+from roost.services.background import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class Usage:
             await asyncio.sleep(interval)
             try:
                 await self.flush()
-            except Exception:
+            except Exception as error:
+                stop_if_cancelled(error)
                 log.exception("analytics flush failed; its counts are kept for the next one")
 
     async def flush(self) -> None:
