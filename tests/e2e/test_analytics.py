@@ -92,7 +92,6 @@ def test_admins_see_the_overview_and_forecast(api: Server) -> None:
 
     granted = _roost(api, "admin", "grant", admin.handle)
     assert granted.returncode == 0, granted.stderr[-2000:]
-    assert _roost(api, "admin", "grant", "nobody_at_all").returncode != 0
 
     def posts_counted() -> dict[str, Any]:
         body: dict[str, Any] = api.client.get(overview, headers=admin.headers).json()
@@ -110,9 +109,6 @@ def test_admins_see_the_overview_and_forecast(api: Server) -> None:
     assert predicted["method"]
     assert all(hour["requests_per_second"] >= 0 for hour in predicted["hours"])
     assert_error(api.client.get(forecast + "x", headers=admin.headers), 422, "invalid_request")
-
-    assert _roost(api, "admin", "revoke", admin.handle).returncode == 0
-    assert_error(api.client.get(overview, headers=admin.headers), 403, "forbidden")
 
 
 def _assert_equal(actual: object, expected: object) -> None:

@@ -43,16 +43,10 @@ def test_the_dashboard_draws_the_overview_and_forecast(
     fan = new_account(server.client, "fan")
     follow(server.client, fan, admin.handle)
     post_tweet(server.client, admin, "on the dashboard")
-    granted = subprocess.run(
-        [sys.executable, "-m", "roost", "admin", "grant", admin.handle],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    granted = _roost(server, "admin", "grant", admin.handle)
     assert granted.returncode == 0, granted.stderr[-2000:]
-    asyncio.run(_three_weeks_of_requests(sqlite_url))
+    assert _roost(server, "admin", "grant", "nobody_at_all").returncode != 0
+    asyncio.run(_eight_days_of_requests(sqlite_url))
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -75,16 +69,29 @@ def test_the_dashboard_draws_the_overview_and_forecast(
             browser.close()
     assert failed == []
     assert shot.stat().st_size > 10_000
+    assert _roost(server, "admin", "revoke", admin.handle).returncode == 0
+    assert server.client.get("/analytics/overview", headers=admin.headers).status_code == 403
     print(f"screenshot: {shot}")
 
 
-async def _three_weeks_of_requests(database_url: str) -> None:
+def _roost(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "roost", *args],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def _eight_days_of_requests(database_url: str) -> None:
     """A daily wave of requests in the hourly history, for the forecast to draw."""
     engines = create_engines(database_url)
     store = SqlAnalytics(engines)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     try:
-        for hours_ago in range(1, 21 * 24 + 1):
+        for hours_ago in range(1, 8 * 24 + 1):
             at = now - timedelta(hours=hours_ago)
             per_second = 50 + 40 * math.sin(2 * math.pi * (at.hour - 8) / 24)
             await store.add_usage(UsageBatch(at, {}, 0, int(per_second * 3600)))
