@@ -1,6 +1,7 @@
 """GET /feed?limit=50 throughput with and without analytics, in one session.
 
-    git archive main src | tar -x -C /tmp/roost-base      # the code without analytics
+    mkdir -p /tmp/roost-base
+    git archive "$(git merge-base main analytics)" src | tar -x -C /tmp/roost-base
     .venv/bin/python bench/analytics_overhead.py /tmp/roost-base/src [rounds]
 
 Each server runs scaled mode on a PostgreSQL database and a Redis prefix of its own (dropped
