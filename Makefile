@@ -27,8 +27,8 @@ run: $(VENV)/.installed
 	$(BIN)/roost serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
@@ -49,8 +49,8 @@ bench-smoke: $(VENV)/.installed wrk
 	$(BENCH) --users 200 --seconds 1 --warmup 0 --modes scaled --docs '' --out bench-results/smoke
 
 format: $(VENV)/.installed
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,8 +27,15 @@ from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
 from roost.adapters.local.signals import LocalSignals
 from roost.adapters.local.wakeup import Doorbells, Wakeup
+from roost.adapters.operations import (
+    Backlogs,
+    CountedTweetCache,
+    OperationsMetrics,
+    count_sql_errors,
+)
 from roost.adapters.passwords import Argon2PasswordHasher
 from roost.adapters.prometheus import PrometheusFeedMetrics
+from roost.adapters.redis.active_users import RedisActiveUsers
 from roost.adapters.redis.connection import connect
 from roost.adapters.redis.engagement import RedisEngagementCache
 from roost.adapters.redis.feed_store import RedisHomeFeeds
@@ -37,6 +44,7 @@ from roost.adapters.redis.rate_limiter import RedisRateLimiter
 from roost.adapters.redis.signals import RedisSignals
 from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
 from roost.adapters.redis.tweet_cache import RedisTweetCache
+from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
@@ -45,6 +53,7 @@ from roost.domain.events import Event
 from roost.domain.fanout_policy import FanoutPolicy
 from roost.domain.ids import IdGenerator
 from roost.ports import (
+    ActiveUsers,
     EngagementCache,
     EventSource,
     HomeFeeds,
@@ -54,6 +63,7 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.accounts import Accounts
+from roost.services.analytics import Analytics, AnalyticsConsumer, Usage
 from roost.services.counts import EngagementCounts
 from roost.services.engagement import Engagement
 from roost.services.fanout import Fanout
@@ -103,6 +113,8 @@ class Roost:
     follows: Follows
     home_feed: HomeFeed
     fanout: Fanout
+    analytics: Analytics
+    usage: Usage
     feeds: HomeFeeds
     consumers: list[ConsumerSpec]
     uow: UnitOfWorkFactory
@@ -110,6 +122,7 @@ class Roost:
     engines: Engines
     redis: Redis | None
     metrics: CollectorRegistry
+    operations: OperationsMetrics
     _background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -139,6 +152,10 @@ class Roost:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        try:
+            await self.usage.flush()
+        except Exception:
+            log.exception("analytics: the last counts could not be written at shutdown")
         if self.redis is not None:
             await self.redis.aclose()
         await self.engines.dispose()
@@ -153,6 +170,7 @@ class _FastLayer:
     engagement: EngagementCache
     rate_limiter: RateLimiter
     signals: Signals
+    active_users: ActiveUsers
 
 
 class _OutboxBell:
@@ -180,8 +198,15 @@ class _OutboxBell:
 
 
 def build(settings: Settings) -> Roost:
+    registry = CollectorRegistry()
+    operations = OperationsMetrics(registry)
     engines = create_engines(settings.database_url)
-    redis = connect(settings.redis_url) if settings.redis_url else None
+    count_sql_errors(engines, operations)
+    redis = (
+        connect(settings.redis_url, lambda: operations.store_error("redis"))
+        if settings.redis_url
+        else None
+    )
     keys = Keys(settings.redis_prefix)
     lru = LruTweetCache(settings.tweet_cache_size)
     fast = (
@@ -190,7 +215,7 @@ def build(settings: Settings) -> Roost:
     doorbells = Doorbells()
     bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
     uow = SqlUnitOfWorkFactory(engines, on_events=bell.ring)
-    hydrator = TweetHydrator(uow, fast.tweet_cache)
+    hydrator = TweetHydrator(uow, CountedTweetCache(fast.tweet_cache, operations))
     engagement = Engagement(uow, fast.engagement)
     live = LiveUpdates(fast.signals, uow)
     ids = IdGenerator(settings.worker_id)
@@ -198,7 +223,6 @@ def build(settings: Settings) -> Roost:
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )
-    registry = CollectorRegistry()
     metrics = PrometheusFeedMetrics(registry)
     policy = FanoutPolicy(
         celebrity_threshold=settings.celebrity_threshold,
@@ -230,6 +254,12 @@ def build(settings: Settings) -> Roost:
     notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
+    analytics_store = SqlAnalytics(engines)
+    usage = Usage(analytics_store, fast.active_users, clock)
+    counting = AnalyticsConsumer(analytics_store, clock)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        lambda: usage.run(settings.analytics_flush_seconds)
+    ]
     if redis is None:
         consumers = [
             ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
@@ -241,8 +271,9 @@ def build(settings: Settings) -> Roost:
                 notifications.handle_batch,
             ),
             ConsumerSpec("counts", outbox, counts.handle, doorbells.new(), counts.handle_batch),
+            ConsumerSpec("analytics", outbox, counting.handle, doorbells.new()),
         ]
-        background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        outbox_readers = [spec.name for spec in consumers]
     else:
         relay_bell = doorbells.new()
         fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
@@ -262,9 +293,12 @@ def build(settings: Settings) -> Roost:
                 "notifications", stream, notifications.handle, None, notifications.handle_batch
             ),
             ConsumerSpec("counts", stream, counts.handle, None, counts.handle_batch),
+            ConsumerSpec("analytics", stream, counting.handle, None),
         ]
         assert isinstance(fast.signals, RedisSignals)
-        background = [fast.signals.listen]
+        background.append(fast.signals.listen)
+        outbox_readers = ["relay"]
+    background.append(Backlogs(operations, outbox, outbox_readers, redis, keys.events).run)
     return Roost(
         settings=settings,
         accounts=Accounts(
@@ -274,6 +308,7 @@ def build(settings: Settings) -> Roost:
             SessionCache(fast.signals, settings.session_cache_seconds),
             ids,
             clock,
+            usage,
             token_ttl=timedelta(days=settings.token_ttl_days),
             logins_per_minute=settings.rate_limit_logins_per_minute,
         ),
@@ -288,7 +323,7 @@ def build(settings: Settings) -> Roost:
             clock,
             actions_per_minute=settings.rate_limit_actions_per_minute,
         ),
-        timelines=Timelines(uow, engagement),
+        timelines=Timelines(uow, engagement, usage),
         notifications=notifications,
         live=live,
         stream=LiveStream(
@@ -307,9 +342,12 @@ def build(settings: Settings) -> Roost:
             engagement,
             metrics,
             clock,
+            usage,
             feed_max_items=settings.feed_max_items,
         ),
         fanout=fanout,
+        analytics=Analytics(uow, analytics_store, clock),
+        usage=usage,
         feeds=fast.feeds,
         consumers=consumers,
         uow=uow,
@@ -317,6 +355,7 @@ def build(settings: Settings) -> Roost:
         engines=engines,
         redis=redis,
         metrics=registry,
+        operations=operations,
         _background=background,
     )
 
@@ -328,6 +367,7 @@ def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _F
         engagement=NoEngagementCache(),
         rate_limiter=LocalRateLimiter(),
         signals=LocalSignals(),
+        active_users=SqlActiveUsers(engines),
     )
 
 
@@ -339,4 +379,5 @@ def _redis_layer(settings: Settings, redis: Redis, keys: Keys, lru: LruTweetCach
         engagement=RedisEngagementCache(redis, keys, settings.engagement_cache_seconds),
         rate_limiter=RedisRateLimiter(redis, keys),
         signals=signals,
+        active_users=RedisActiveUsers(redis, keys),
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from roost.domain.analytics import Count, Metric, Period, TweetCounter, TweetStats
 from roost.domain.events import Event, NewEvent
 from roost.domain.notifications import Notification, NotificationGroup, NotificationType
 from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
@@ -430,3 +431,57 @@ class FeedMetrics(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBatch:
+    """What one process saw between two flushes: times each tweet was served, feed reads and
+    requests, at ``at``."""
+
+    at: datetime
+    impressions: dict[int, int]
+    feed_reads: int
+    requests: int
+
+
+class AnalyticsStore(Protocol):
+    """Analytics counters in the source of truth: hourly and daily rollups, per-tweet totals.
+    Writes add to what is stored, so any number of processes can write at once."""
+
+    async def count_event(
+        self,
+        event_id: int,
+        counts: Sequence[Count],
+        tweets: Sequence[tuple[int, TweetCounter, int]],
+    ) -> bool:
+        """Add an event's counts, once: False (and nothing changes) when the event was counted
+        before."""
+
+    async def add_usage(self, batch: UsageBatch) -> None:
+        """Add a flush of usage: impressions per tweet and per author's day, service-wide
+        impressions, feed reads and requests per hour and day. One transaction."""
+
+    async def set_active_users(self, day: datetime, count: int) -> None:
+        """Record the day's active users (never lowering what is stored)."""
+
+    async def links(self, tweet_id: int) -> tuple[int | None, int | None]:
+        """(replied-to id, reposted id) of ``tweet_id``, deleted or not."""
+
+    async def tweet_stats(self, tweet_id: int) -> TweetStats: ...
+
+    async def series(
+        self, metric: Metric, subject_id: int, period: Period, start: datetime, end: datetime
+    ) -> dict[datetime, int]:
+        """Stored buckets from ``start`` up to, not including, ``end``."""
+
+    async def is_admin(self, user_id: int) -> bool: ...
+
+    async def set_admin(self, user_id: int, admin: bool, at: datetime) -> None: ...
+
+
+class ActiveUsers(Protocol):
+    """Distinct users active per day: exact in SQL (embedded), a HyperLogLog in Redis (scaled,
+    about 0.8% standard error, 12 KiB a day)."""
+
+    async def add(self, day: datetime, user_ids: Sequence[int]) -> int:
+        """Mark users active on ``day``; returns the day's count of distinct users so far."""

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     consumer_poll_seconds: float = Field(
         0.25, gt=0, description="How often event consumers look for events they were not told of"
     )
+    analytics_flush_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=1.0,
+        description="How often a process writes the impressions and reads it counted in memory",
+    )
     stream_claim_idle_seconds: float = Field(
         30.0, gt=0, description="Silence after which a worker's events are taken over by another"
     )

@@ -1,13 +1,13 @@
-"""The `roost` command: serve, worker, migrate, feeds, demo, bench."""
+"""The `roost` command: serve, worker, migrate, feeds, demo, admin, capacity, bench."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
+from roost.entrypoints.logs import configure as configure_logging
 from roost.settings import Settings
 
 
@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> None:
     demo = commands.add_parser("demo", help="load a synthetic social graph into an empty database")
     demo.add_argument("--users", type=int, default=10_000, help="how many users")
     demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same graph")
+    admin = commands.add_parser("admin", help="grant or revoke admin rights (analytics)")
+    admin.add_argument("action", choices=["grant", "revoke"])
+    admin.add_argument("handle", metavar="HANDLE")
+    capacity = commands.add_parser(
+        "capacity", help="cores, memory and storage that N daily active users need"
+    )
+    capacity.add_argument("--dau", type=int, required=True, help="daily active users")
     bench = commands.add_parser("bench", help="measure roost against its floors; prints a table")
     bench.add_argument(
         "target",
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     bench.add_argument("--likes", type=int, default=1000, help="notifications: likes in the burst")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings()
     if args.command == "serve":
         _serve(settings, args.host, args.port, run_consumers=not args.no_consumers)
@@ -90,6 +97,14 @@ def main(argv: list[str] | None = None) -> None:
         social = graph.generate(args.users, args.seed)
         asyncio.run(load.load(settings, social))
         print(load.summary(social, settings.celebrity_threshold))
+    elif args.command == "admin":
+        from roost.entrypoints.admin_command import set_admin
+
+        asyncio.run(set_admin(settings, args.handle, args.action == "grant"))
+    elif args.command == "capacity":
+        from roost.entrypoints.capacity_command import print_plan
+
+        print_plan(args.dau)
     elif args.command == "bench":
         _bench(settings, args)
     elif args.command == "graphql-schema":

@@ -17,5 +17,6 @@ def run_server(app: Callable[..., Awaitable[None]], host: str, port: int) -> Non
         http="httptools",
         access_log=False,
         log_level="info",
+        log_config=None,  # the process's logging is set once: entrypoints/logs.py
         timeout_graceful_shutdown=10,
     )

@@ -18,6 +18,7 @@ from roost.domain.users import (
     validate_password,
 )
 from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
+from roost.services.analytics import Usage
 from roost.services.sessions import SessionCache
 
 TOKEN_BYTES = 32  # 256 random bits
@@ -38,6 +39,7 @@ class Accounts:
         sessions: SessionCache,
         ids: IdGenerator,
         clock: Clock,
+        usage: Usage,
         *,
         token_ttl: timedelta,
         logins_per_minute: int,
@@ -48,6 +50,7 @@ class Accounts:
         self._sessions = sessions
         self._ids = ids
         self._clock = clock
+        self._usage = usage
         self._token_ttl = token_ttl
         self._logins_per_minute = logins_per_minute
 
@@ -95,6 +98,7 @@ class Accounts:
         digest = token_digest(token)
         user = self._sessions.get(digest)
         if user is not None:
+            self._usage.active(user.id)
             return user
         async with self._uow(read_only=True) as uow:
             user_id = await uow.tokens.user_id_for(digest, self._clock.now())
@@ -103,6 +107,7 @@ class Accounts:
             raise Unauthorized("This session token is unknown, expired or revoked.")
         await self._note_activity(user)
         self._sessions.put(digest, user)
+        self._usage.active(user.id)
         return user
 
     async def _note_activity(self, user: User) -> None:

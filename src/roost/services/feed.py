@@ -23,6 +23,7 @@ from roost.ports import (
     StoreUnavailable,
     UnitOfWorkFactory,
 )
+from roost.services.analytics import Usage
 from roost.services.engagement import Engagement
 from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit
@@ -41,10 +42,12 @@ class HomeFeed:
         engagement: Engagement,
         metrics: FeedMetrics,
         clock: Clock,
+        usage: Usage,
         *,
         feed_max_items: int,
     ) -> None:
         self._uow = uow
+        self._usage = usage
         self._feeds = feeds
         self._hydrator = hydrator
         self._engagement = engagement
@@ -77,6 +80,7 @@ class HomeFeed:
             if entries:
                 before = entries[-1].tweet_id
         has_more = has_more and served < self._feed_max_items
+        self._usage.feed_read([tweet_id for tweet_id, _ in positions])
         return Page(items, encode_cursor(before, served) if has_more else None, positions)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:

@@ -1,5 +1,6 @@
 """Lists of tweets other than the home feed: an author's tweets, a tweet's replies, a user's
-mentions. Newest first, read from SQL, shown with the reader's engagement."""
+mentions. Newest first, read from SQL, shown with the reader's engagement, each tweet served
+counted as an impression."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from roost.domain.errors import NotFound
 from roost.domain.tweets import Tweet
 from roost.domain.users import User
 from roost.ports import UnitOfWorkFactory
+from roost.services.analytics import Usage
 from roost.services.engagement import Engagement
 from roost.services.pages import Page, check_limit, next_cursor
 from roost.services.views import render_tweet
 
 
 class Timelines:
-    def __init__(self, uow: UnitOfWorkFactory, engagement: Engagement) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, engagement: Engagement, usage: Usage) -> None:
         self._uow = uow
         self._engagement = engagement
+        self._usage = usage
 
     async def by_author(
         self, reader: User, author: User, cursor: str | None, limit: int
@@ -45,6 +48,7 @@ class Timelines:
 
     async def _page(self, reader: User, found: list[Tweet], limit: int) -> Page[bytes]:
         page = found[:limit]
+        self._usage.served([tweet.id for tweet in page])  # impressions
         shown = await self._engagement.present(
             reader.id,
             {tweet.id: render_tweet(tweet) for tweet in page},

@@ -94,6 +94,10 @@ class Keys:
     def dead_letters(self) -> str:
         return f"{self.prefix}dead-letters"
 
+    def active_users(self, day: str) -> str:
+        """A HyperLogLog of the users active on ``day`` (YYYY-MM-DD, UTC)."""
+        return f"{self.prefix}dau:{day}"
+
     @property
     def signals(self) -> str:
         """Pub/sub channel between processes: cache invalidations, and the outbox doorbell."""

@@ -205,3 +205,47 @@ dead_letters = Table(
     Column("error", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Analytics (services/analytics.py). Counters by hour and by day, per metric and subject
+# (0: the whole service; else a user id), so their history survives a Redis loss.
+analytics_rollups = Table(
+    "analytics_rollups",
+    metadata,
+    Column("metric", String(32), primary_key=True),
+    Column("subject_id", BigInteger, primary_key=True),
+    Column("period", String(1), primary_key=True),
+    Column("bucket", UtcDateTime, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+tweet_stats = Table(
+    "tweet_stats",
+    metadata,
+    Column("tweet_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("impressions", BigInteger, nullable=False, server_default="0"),
+    Column("likes", BigInteger, nullable=False, server_default="0"),
+    Column("replies", BigInteger, nullable=False, server_default="0"),
+    Column("reposts", BigInteger, nullable=False, server_default="0"),
+)
+
+# The events the analytics consumer has counted: each is counted once, whatever the replays.
+analytics_events = Table(
+    "analytics_events",
+    metadata,
+    Column("event_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# Who was active on which day (embedded mode's exact daily actives; scaled mode uses Redis).
+active_users = Table(
+    "active_users",
+    metadata,
+    Column("day", UtcDateTime, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+)
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("granted_at", UtcDateTime, nullable=False),
+)

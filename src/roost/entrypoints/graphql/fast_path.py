@@ -50,6 +50,7 @@ def compiled_queries(
             if fields["type"] != "http" or fields.get("method") != "POST" or fields["path"] != path:
                 await app(scope, receive, send)
                 return
+            scope["path_template"] = path  # the route, for the request metrics
             body, complete = await _read_body(receive)
             answered = complete and await _answer(schema, roost(), scope, body, send)
             if not answered:

@@ -17,12 +17,15 @@ from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
 from roost.entrypoints.graphql.fast_path import compiled_queries
 from roost.entrypoints.graphql.schema import Context, build_schema, context_for
+from roost.entrypoints.rest.admin import dashboard, dashboard_files
+from roost.entrypoints.rest.analytics import AnalyticsController
 from roost.entrypoints.rest.auth import provide_caller
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
 from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.notifications import NotificationsController
+from roost.entrypoints.rest.observability import observed
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.stream import live_stream
 from roost.entrypoints.rest.tweets import TweetsController
@@ -74,6 +77,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             NotificationsController,
             home_feed,
             live_stream,
+            AnalyticsController,
+            dashboard,
+            dashboard_files,
             healthz,
             metrics,
             openapi_document,
@@ -84,6 +90,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             "caller": Provide(provide_caller),
         },
         exception_handlers=exception_handlers,
+        logging_config=None,  # the process's logging is set once: entrypoints/logs.py
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -99,8 +106,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         ),
     )
     # The hot paths, answered outside the framework's routing and dependency injection (inside
-    # its lifespan): GET /feed, and POST /graphql for compiled queries.
-    app.asgi_handler = fast_feed(
-        compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost
+    # its lifespan): GET /feed, and POST /graphql for compiled queries. Request ids and metrics
+    # wrap them all.
+    app.asgi_handler = observed(provide_roost)(
+        fast_feed(compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost)
     )
     return app

@@ -35,6 +35,7 @@ def fast_feed(app: ASGIApp, roost: Callable[[], Roost]) -> ASGIApp:
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
         fields: dict[str, Any] = scope  # type: ignore[assignment]
         if fields["type"] == "http" and fields["path"] == PATH and fields["method"] == "GET":
+            fields["path_template"] = PATH  # the route, for the request metrics
             query = _plain_query(fields["query_string"])
             token = _bearer(fields["headers"])
             if (

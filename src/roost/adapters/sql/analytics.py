@@ -1,0 +1,224 @@
+"""Analytics counters in SQL: rollups by hour and day, per-tweet totals, daily actives, admins.
+
+Every write adds to what is stored (INSERT ... ON CONFLICT DO UPDATE SET value = value + new),
+so processes flushing at once never lose each other's counts. Rows of one transaction are
+summed by key and written in key order, so two writers lock them in the same order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.adapters.sql.dialect import insert_ignoring_duplicates
+from roost.adapters.sql.engine import Engines
+from roost.adapters.sql.tables import (
+    active_users,
+    admins,
+    analytics_events,
+    analytics_rollups,
+    tweet_stats,
+    tweets,
+)
+from roost.domain.analytics import (
+    SERVICE,
+    Count,
+    Metric,
+    Period,
+    TweetCounter,
+    TweetStats,
+    bucket,
+)
+from roost.ports import UsageBatch
+
+RollupKey = tuple[str, int, str, datetime]
+_LOOKUP_CHUNK = 500
+
+
+class SqlAnalytics:
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+
+    async def count_event(
+        self,
+        event_id: int,
+        counts: Sequence[Count],
+        tweets: Sequence[tuple[int, TweetCounter, int]],
+    ) -> bool:
+        async with self._engines.writer.begin() as conn:
+            claimed = await conn.execute(
+                insert_ignoring_duplicates(conn.dialect.name, analytics_events).values(
+                    event_id=event_id
+                )
+            )
+            if claimed.rowcount == 0:
+                return False
+            await self._add_rollups(conn, _rollup_rows(counts))
+            for counter in TweetCounter:
+                await self._add_tweet_counts(
+                    conn, counter, Counter({t: d for t, c, d in tweets if c is counter})
+                )
+        return True
+
+    async def add_usage(self, batch: UsageBatch) -> None:
+        async with self._engines.writer.begin() as conn:
+            authors = await self._authors(conn, list(batch.impressions))
+            per_author: Counter[int] = Counter()
+            for tweet_id, times in batch.impressions.items():
+                if tweet_id in authors:
+                    per_author[authors[tweet_id]] += times
+            counts = [
+                Count(Metric.IMPRESSIONS, SERVICE, batch.at, sum(batch.impressions.values())),
+                Count(Metric.FEED_READS, SERVICE, batch.at, batch.feed_reads),
+                Count(Metric.REQUESTS, SERVICE, batch.at, batch.requests),
+                *(Count(Metric.IMPRESSIONS, a, batch.at, n) for a, n in per_author.items()),
+            ]
+            await self._add_rollups(conn, _rollup_rows(c for c in counts if c.delta))
+            await self._add_tweet_counts(conn, TweetCounter.IMPRESSIONS, Counter(batch.impressions))
+
+    async def set_active_users(self, day: datetime, count: int) -> None:
+        async with self._engines.writer.begin() as conn:
+            statement = _upsert(conn, analytics_rollups)
+            larger = (func.greatest if conn.dialect.name == "postgresql" else func.max)(
+                analytics_rollups.c.value, statement.excluded.value
+            )
+            await conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=list(analytics_rollups.primary_key), set_={"value": larger}
+                ).values(
+                    metric=Metric.ACTIVE_USERS.value,
+                    subject_id=SERVICE,
+                    period=Period.DAY.value,
+                    bucket=bucket(day, Period.DAY),
+                    value=count,
+                )
+            )
+
+    async def links(self, tweet_id: int) -> tuple[int | None, int | None]:
+        query = select(tweets.c.in_reply_to, tweets.c.repost_of).where(tweets.c.id == tweet_id)
+        async with self._engines.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (row[0], row[1]) if row else (None, None)
+
+    async def tweet_stats(self, tweet_id: int) -> TweetStats:
+        query = select(
+            tweet_stats.c.impressions,
+            tweet_stats.c.likes,
+            tweet_stats.c.replies,
+            tweet_stats.c.reposts,
+        ).where(tweet_stats.c.tweet_id == tweet_id)
+        async with self._engines.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return TweetStats(*row) if row else TweetStats()
+
+    async def series(
+        self, metric: Metric, subject_id: int, period: Period, start: datetime, end: datetime
+    ) -> dict[datetime, int]:
+        r = analytics_rollups.c
+        query = select(r.bucket, r.value).where(
+            r.metric == metric.value,
+            r.subject_id == subject_id,
+            r.period == period.value,
+            r.bucket >= start,
+            r.bucket < end,
+        )
+        async with self._engines.reader.connect() as conn:
+            return {row.bucket: row.value for row in await conn.execute(query)}
+
+    async def is_admin(self, user_id: int) -> bool:
+        query = select(admins.c.user_id).where(admins.c.user_id == user_id)
+        async with self._engines.reader.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def set_admin(self, user_id: int, admin: bool, at: datetime) -> None:
+        async with self._engines.writer.begin() as conn:
+            if admin:
+                await conn.execute(
+                    insert_ignoring_duplicates(conn.dialect.name, admins).values(
+                        user_id=user_id, granted_at=at
+                    )
+                )
+            else:
+                await conn.execute(admins.delete().where(admins.c.user_id == user_id))
+
+    @staticmethod
+    async def _authors(conn: AsyncConnection, tweet_ids: list[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for start in range(0, len(tweet_ids), _LOOKUP_CHUNK):
+            chunk = tweet_ids[start : start + _LOOKUP_CHUNK]
+            query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id.in_(chunk))
+            found.update({row.id: row.author_id for row in await conn.execute(query)})
+        return found
+
+    @staticmethod
+    async def _add_rollups(conn: AsyncConnection, rows: Counter[RollupKey]) -> None:
+        if not rows:
+            return
+        statement = _upsert(conn, analytics_rollups)
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(analytics_rollups.primary_key),
+                set_={"value": analytics_rollups.c.value + statement.excluded.value},
+            ),
+            [
+                {"metric": m, "subject_id": s, "period": p, "bucket": b, "value": rows[m, s, p, b]}
+                for m, s, p, b in sorted(rows)
+            ],
+        )
+
+    @staticmethod
+    async def _add_tweet_counts(
+        conn: AsyncConnection, counter: TweetCounter, deltas: Counter[int]
+    ) -> None:
+        if not deltas:
+            return
+        statement = _upsert(conn, tweet_stats)
+        column: ColumnElement[Any] = tweet_stats.c[counter.value]
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[tweet_stats.c.tweet_id],
+                set_={counter.value: column + statement.excluded[counter.value]},
+            ),
+            [{"tweet_id": t, counter.value: deltas[t]} for t in sorted(deltas)],
+        )
+
+
+class SqlActiveUsers:
+    """Embedded mode's daily actives: one row per user and day, counted exactly."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+
+    async def add(self, day: datetime, user_ids: Sequence[int]) -> int:
+        start = bucket(day, Period.DAY)
+        async with self._engines.writer.begin() as conn:
+            if user_ids:
+                await conn.execute(
+                    insert_ignoring_duplicates(conn.dialect.name, active_users),
+                    [{"day": start, "user_id": u} for u in sorted(set(user_ids))],
+                )
+            query = (
+                select(func.count()).select_from(active_users).where(active_users.c.day == start)
+            )
+            return int((await conn.execute(query)).scalar_one())
+
+
+def _upsert(conn: AsyncConnection, table: Table) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _rollup_rows(counts: Iterable[Count]) -> Counter[RollupKey]:
+    rows: Counter[RollupKey] = Counter()
+    for count in counts:
+        for period in count.periods():
+            rows[count.metric.value, count.subject, period.value, bucket(count.at, period)] += (
+                count.delta
+            )
+    return rows

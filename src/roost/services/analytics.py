@@ -1,0 +1,201 @@
+"""Product analytics: counting what happens, and answering who may see which counts.
+
+Two sources feed the counters:
+
+- the event log (``AnalyticsConsumer``): posts, replies, follows and unfollows, likes and
+  reposts, each counted once per event id, whatever the replays;
+- reads (``Usage``): impressions (each tweet served in a feed or timeline page), feed reads,
+  requests and active users. These are far too many for one write each: they are summed in
+  this process's memory and flushed in one transaction at least once a second, and on
+  shutdown. A crash loses at most the last interval (ROOST_ANALYTICS_FLUSH_SECONDS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from roost.domain import events
+from roost.domain.analytics import (
+    MAX_DAYS,
+    SERVICE,
+    Metric,
+    Period,
+    TweetStats,
+    bucket,
+    days_ending,
+    event_counts,
+)
+from roost.domain.errors import Forbidden, InvalidInput, NotFound
+from roost.domain.events import Event
+from roost.domain.forecast import WEEK, WEEKS_USED, Forecast, forecast, parse_horizon
+from roost.domain.ids import id_timestamp
+from roost.domain.users import User, could_be_handle
+from roost.ports import ActiveUsers, AnalyticsStore, Clock, UnitOfWorkFactory, UsageBatch
+from roost.services.background import stop_if_cancelled
+
+log = logging.getLogger(__name__)
+
+USER_METRICS = (Metric.FOLLOWERS_GAINED, Metric.FOLLOWERS_LOST, Metric.POSTS, Metric.IMPRESSIONS)
+OVERVIEW_METRICS = (
+    Metric.ACTIVE_USERS,
+    Metric.POSTS,
+    Metric.FOLLOWS,
+    Metric.FEED_READS,
+    Metric.IMPRESSIONS,
+    Metric.REQUESTS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCounts:
+    """Counts per day, oldest day first: ``counts[metric][i]`` is for ``days[i]``."""
+
+    days: list[datetime]
+    counts: dict[Metric, list[int]]
+
+
+class Usage:
+    """Read-side counts of this process, summed in memory and flushed in batches."""
+
+    def __init__(self, store: AnalyticsStore, active_users: ActiveUsers, clock: Clock) -> None:
+        self._store = store
+        self._active_users = active_users
+        self._clock = clock
+        self._impressions: Counter[int] = Counter()
+        self._feed_reads = 0
+        self._requests = 0
+        self._active: set[int] = set()
+
+    def served(self, tweet_ids: Sequence[int]) -> None:
+        """Tweets shown in a page: one impression each. In memory only (hot path)."""
+        self._impressions.update(tweet_ids)
+
+    def feed_read(self, tweet_ids: Sequence[int]) -> None:
+        self._feed_reads += 1
+        self._impressions.update(tweet_ids)
+
+    def active(self, user_id: int) -> None:
+        self._active.add(user_id)
+
+    def request(self) -> None:
+        self._requests += 1
+
+    async def run(self, interval: float) -> None:
+        """Flush every ``interval`` seconds until cancelled (the last flush is close()'s)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+            except Exception as error:
+                stop_if_cancelled(error)
+                log.exception("analytics flush failed; its counts are kept for the next one")
+
+    async def flush(self) -> None:
+        """Write what was counted since the last flush. On failure the counts are put back."""
+        impressions, self._impressions = self._impressions, Counter()
+        feed_reads, self._feed_reads = self._feed_reads, 0
+        requests, self._requests = self._requests, 0
+        active, self._active = self._active, set()
+        now = self._clock.now()
+        try:
+            if impressions or feed_reads or requests:
+                await self._store.add_usage(UsageBatch(now, impressions, feed_reads, requests))
+                impressions, feed_reads, requests = Counter(), 0, 0
+            if active:
+                count = await self._active_users.add(now, sorted(active))
+                await self._store.set_active_users(now, count)
+        except BaseException:  # cancelled mid-write too: close() flushes them
+            self._impressions.update(impressions)
+            self._feed_reads += feed_reads
+            self._requests += requests
+            self._active |= active
+            raise
+
+
+class AnalyticsConsumer:
+    """Counts the events of the log; idempotent, keyed by the event id."""
+
+    def __init__(self, store: AnalyticsStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def handle(self, event: Event) -> None:
+        reply_to = repost_of = None
+        at = self._clock.now()
+        if event.type in (events.TWEET_CREATED, events.TWEET_DELETED):
+            tweet_id = int(event.payload["tweet_id"])
+            reply_to, repost_of = await self._store.links(tweet_id)
+            at = id_timestamp(tweet_id)
+        found = event_counts(event.type, event.payload, at, reply_to, repost_of)
+        if found.counts or found.tweets:
+            await self._store.count_event(event.id, found.counts, found.tweets)
+
+
+class Analytics:
+    """The counts, for those allowed to see them: a tweet's to its author, a user's to that
+    user, the service's to admins."""
+
+    def __init__(self, uow: UnitOfWorkFactory, store: AnalyticsStore, clock: Clock) -> None:
+        self._uow = uow
+        self._store = store
+        self._clock = clock
+
+    async def tweet_stats(self, caller: User, tweet_id: int) -> TweetStats:
+        async with self._uow(read_only=True) as uow:
+            tweet = await uow.tweets.get(tweet_id)
+        if tweet is None:
+            raise NotFound("No such tweet.")
+        if tweet.author.id != caller.id:
+            raise Forbidden("Only its author may see a tweet's stats.")
+        return await self._store.tweet_stats(tweet_id)
+
+    async def user_stats(self, caller: User, handle: str, days: int) -> DailyCounts:
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.by_handle(handle) if could_be_handle(handle) else None
+        if user is None:
+            raise NotFound(f"No user has the handle {handle!r}.")
+        if user.id != caller.id:
+            raise Forbidden("Only a user may see their own stats.")
+        return await self._daily(USER_METRICS, user.id, days)
+
+    async def overview(self, caller: User, days: int) -> DailyCounts:
+        await self._require_admin(caller)
+        return await self._daily(OVERVIEW_METRICS, SERVICE, days)
+
+    async def forecast(self, caller: User, horizon: str) -> Forecast:
+        """Requests per second for each hour of the horizon, from the current one."""
+        hours = parse_horizon(horizon)
+        await self._require_admin(caller)
+        start = bucket(self._clock.now(), Period.HOUR)
+        history = await self._store.series(
+            Metric.REQUESTS, SERVICE, Period.HOUR, start - WEEKS_USED * WEEK, start
+        )
+        return forecast({at: float(n) for at, n in history.items()}, start, hours)
+
+    async def set_admin(self, handle: str, admin: bool) -> None:
+        """Make a user an admin or not (`roost admin grant|revoke HANDLE`)."""
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.by_handle(handle) if could_be_handle(handle) else None
+        if user is None:
+            raise NotFound(f"No user has the handle {handle!r}.")
+        await self._store.set_admin(user.id, admin, self._clock.now())
+
+    async def _require_admin(self, caller: User) -> None:
+        if not await self._store.is_admin(caller.id):
+            raise Forbidden("Only admins may see the service's analytics.")
+
+    async def _daily(self, metrics: Sequence[Metric], subject: int, days: int) -> DailyCounts:
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidInput(f"days is from 1 to {MAX_DAYS}.")
+        starts = days_ending(self._clock.now(), days)
+        end = starts[-1] + timedelta(days=1)
+        counts = {}
+        for metric in metrics:
+            stored = await self._store.series(metric, subject, Period.DAY, starts[0], end)
+            counts[metric] = [stored.get(day, 0) for day in starts]
+        return DailyCounts(starts, counts)
