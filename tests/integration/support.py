@@ -57,24 +57,28 @@ async def stored_ids(roost: Roost, owner_id: int, limit: int = 1000) -> list[int
 
 
 class RoundTrips:
-    """Counts the SQL statements and Redis commands a roost issues from now on."""
+    """Counts the SQL statements and Redis commands a roost issues from now on, for the task
+    that made the counter (background work, such as the analytics flush, is not the read)."""
 
     def __init__(self, roost: Roost) -> None:
         self.sql: list[str] = []
         self.redis: list[str] = []
+        self._task = asyncio.current_task()
         for engine in {roost.engines.reader, roost.engines.writer}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._sql)
         assert roost.redis is not None
         real = roost.redis.execute_command
 
         async def counted(*args: Any, **options: Any) -> Any:
-            self.redis.append(str(args[0]))
+            if asyncio.current_task() is self._task:
+                self.redis.append(str(args[0]))
             return await real(*args, **options)
 
         roost.redis.execute_command = counted  # type: ignore[method-assign]
 
     def _sql(self, *args: Any) -> None:
-        self.sql.append(str(args[2]))
+        if asyncio.current_task() is self._task:
+            self.sql.append(str(args[2]))
 
     def take(self) -> tuple[list[str], list[str]]:
         taken = (list(self.sql), list(self.redis))

@@ -174,11 +174,21 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _cancelled(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, asyncio.CancelledError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def count_sql_errors(engines: Engines, metrics: OperationsMetrics) -> None:
     """Count the database's failures (unreachable, lost connections, timeouts, locks) on the
     writer and the readers; not the constraint violations roost relies on (a taken handle)."""
 
     def failed(context: ExceptionContext) -> None:
+        if _cancelled(context.original_exception):  # the client left mid-query (a live stream)
+            return
         if context.is_disconnect or isinstance(
             context.sqlalchemy_exception, OperationalError | InterfaceError
         ):
