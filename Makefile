@@ -34,8 +34,9 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
+# Two workers: the suite waits on processes and services as much as it computes (6 min against 10).
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # wrk drives the API in `roost bench http`; Debian packages it.
 wrk:
