@@ -96,21 +96,30 @@ class SqlHomeFeeds:
             .join(users, users.c.id == followers.c.followee_id)
             .where(followers.c.follower_id == owner_id, users.c.pulled.is_(True))
         )
-        earlier = tweets.alias("earlier")
+        earlier, original = tweets.alias("earlier"), tweets.alias("original")
         pulled = select(tweets.c.id, origin.label("origin")).where(
             tweets.c.author_id.in_(pulled_authors),
             tweets.c.deleted_at.is_(None),
             tweets.c.id < before_id,
             # one entry per origin: none the pushed feed shows, none an older pulled entry shows
+            # (an earlier repost of the same original, or the original itself); each check is
+            # an index lookup, and none for an original
             ~select(feeds_tweets.c.tweet_id)
             .where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.origin_id == origin)
             .exists(),
             ~select(earlier.c.id)
             .where(
+                earlier.c.repost_of == tweets.c.repost_of,
+                earlier.c.id < tweets.c.id,
                 earlier.c.author_id.in_(pulled_authors),
                 earlier.c.deleted_at.is_(None),
-                func.coalesce(earlier.c.repost_of, earlier.c.id) == origin,
-                earlier.c.id < tweets.c.id,
+            )
+            .exists(),
+            ~select(original.c.id)
+            .where(
+                original.c.id == tweets.c.repost_of,
+                original.c.author_id.in_(pulled_authors),
+                original.c.deleted_at.is_(None),
             )
             .exists(),
         )
