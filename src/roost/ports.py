@@ -107,6 +107,11 @@ class TweetRepository(Protocol):
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         """The engagement counts of the tweets that exist."""
 
+    async def engagement(
+        self, reader_id: int, tweet_ids: Sequence[int]
+    ) -> dict[int, tuple[Counts, Flags]]:
+        """The counts of the tweets that exist, and whether the reader liked or reposted each."""
+
 
 class LikeRepository(Protocol):
     async def add(self, user_id: int, tweet_id: int, at: datetime) -> bool:
@@ -116,8 +121,6 @@ class LikeRepository(Protocol):
         """Remove a like; False when there was none."""
 
     async def exists(self, user_id: int, tweet_id: int) -> bool: ...
-
-    async def liked_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]: ...
 
 
 class RepostRepository(Protocol):
@@ -132,8 +135,6 @@ class RepostRepository(Protocol):
 
     async def remove_all_of(self, tweet_id: int) -> list[tuple[int, int]]:
         """Forget every repost of a tweet (it was deleted); returns (repost id, reposter)."""
-
-    async def reposted_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]: ...
 
 
 class MentionRepository(Protocol):

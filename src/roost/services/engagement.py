@@ -40,8 +40,9 @@ class Engagement:
             for tweet_id, body in rendered.items()
         }
         wanted = sorted(set(shows.values()))
-        known_counts = await self._counts(wanted, dict(counts or {}))
-        known_flags = await self._flags(reader_id, wanted, dict(flags or {}))
+        known_counts, known_flags = dict(counts or {}), dict(flags or {})
+        await self._from_cache(reader_id, wanted, known_counts, known_flags)
+        await self._from_sql(reader_id, wanted, known_counts, known_flags)
         return {
             tweet_id: with_engagement(
                 body,
@@ -54,38 +55,39 @@ class Engagement:
     async def present_one(self, reader_id: int, tweet_id: int, rendered: bytes) -> bytes:
         return (await self.present(reader_id, {tweet_id: rendered}))[tweet_id]
 
-    async def _counts(self, origins: Sequence[int], known: dict[int, Counts]) -> dict[int, Counts]:
-        missing = [origin for origin in origins if origin not in known]
-        if missing:
-            try:
-                known |= await self._cache.counts(missing)
-            except StoreUnavailable:
-                log.warning("engagement cache unavailable; counts from SQL")
-            missing = [origin for origin in missing if origin not in known]
-        if missing:
-            async with self._uow(read_only=True) as uow:
-                loaded = await uow.tweets.counts(missing)
-            known |= loaded
-            with contextlib.suppress(StoreUnavailable):
-                await self._cache.put_counts(loaded)
-        return known
+    async def _from_cache(
+        self,
+        reader_id: int,
+        origins: Sequence[int],
+        counts: dict[int, Counts],
+        flags: dict[int, Flags],
+    ) -> None:
+        try:
+            if missing := [o for o in origins if o not in counts]:
+                counts |= await self._cache.counts(missing)
+            if missing := [o for o in origins if o not in flags]:
+                flags |= await self._cache.flags(reader_id, missing)
+        except StoreUnavailable:
+            log.warning("engagement cache unavailable; counts and flags from SQL")
 
-    async def _flags(
-        self, reader_id: int, origins: Sequence[int], known: dict[int, Flags]
-    ) -> dict[int, Flags]:
-        missing = [origin for origin in origins if origin not in known]
-        if missing:
-            try:
-                known |= await self._cache.flags(reader_id, missing)
-            except StoreUnavailable:
-                log.warning("engagement cache unavailable; flags from SQL")
-            missing = [origin for origin in missing if origin not in known]
-        if missing:
-            async with self._uow(read_only=True) as uow:
-                liked = await uow.likes.liked_among(reader_id, missing)
-                reposted = await uow.reposts.reposted_among(reader_id, missing)
-            loaded = {o: Flags(o in liked, o in reposted) for o in missing}
-            known |= loaded
-            with contextlib.suppress(StoreUnavailable):
-                await self._cache.put_flags(reader_id, loaded)
-        return known
+    async def _from_sql(
+        self,
+        reader_id: int,
+        origins: Sequence[int],
+        counts: dict[int, Counts],
+        flags: dict[int, Flags],
+    ) -> None:
+        """What the cache lacked, in one query (embedded mode, which caches nothing, reads
+        every page's engagement this way), then cached."""
+        missing = [o for o in origins if o not in counts or o not in flags]
+        if not missing:
+            return
+        async with self._uow(read_only=True) as uow:
+            loaded = await uow.tweets.engagement(reader_id, missing)
+        new_counts = {o: found[0] for o, found in loaded.items() if o not in counts}
+        new_flags = {o: found[1] for o, found in loaded.items() if o not in flags}
+        counts |= new_counts
+        flags |= new_flags
+        with contextlib.suppress(StoreUnavailable):
+            await self._cache.put_counts(new_counts)
+            await self._cache.put_flags(reader_id, new_flags)

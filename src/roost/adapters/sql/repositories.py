@@ -22,7 +22,7 @@ from roost.adapters.sql.tables import (
     users,
 )
 from roost.domain.errors import HandleTaken
-from roost.domain.tweets import Author, Counts, FeedEntry, Tweet
+from roost.domain.tweets import Author, Counts, FeedEntry, Flags, Tweet
 from roost.domain.users import User, handle_key
 
 HOME_FEED = "home"
@@ -321,6 +321,34 @@ class SqlTweets:
         ).where(tweets.c.id.in_(list(tweet_ids)))
         return {row[0]: Counts(*row[1:]) for row in await self._conn.execute(query)}
 
+    async def engagement(
+        self, reader_id: int, tweet_ids: Sequence[int]
+    ) -> dict[int, tuple[Counts, Flags]]:
+        if not tweet_ids:
+            return {}
+        liked = (
+            select(likes.c.tweet_id)
+            .where(likes.c.tweet_id == tweets.c.id, likes.c.user_id == reader_id)
+            .exists()
+        )
+        reposted = (
+            select(reposts.c.tweet_id)
+            .where(reposts.c.tweet_id == tweets.c.id, reposts.c.user_id == reader_id)
+            .exists()
+        )
+        query = select(
+            tweets.c.id,
+            tweets.c.like_count,
+            tweets.c.reply_count,
+            tweets.c.repost_count,
+            liked,
+            reposted,
+        ).where(tweets.c.id.in_(list(tweet_ids)))
+        return {
+            row[0]: (Counts(*row[1:4]), Flags(bool(row[4]), bool(row[5])))
+            for row in await self._conn.execute(query)
+        }
+
     async def _tweets(self, query: Select[Any]) -> list[Tweet]:
         """Tweets in the query's order, reposts with their (live) original."""
         rows = list(await self._conn.execute(query))
@@ -356,14 +384,6 @@ class SqlLikes:
         )
         return bool((await self._conn.execute(query)).scalar())
 
-    async def liked_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
-        if not tweet_ids:
-            return set()
-        query = select(likes.c.tweet_id).where(
-            likes.c.user_id == user_id, likes.c.tweet_id.in_(list(tweet_ids))
-        )
-        return set((await self._conn.execute(query)).scalars())
-
 
 class SqlReposts:
     def __init__(self, connection: AsyncConnection) -> None:
@@ -395,14 +415,6 @@ class SqlReposts:
         found = [(row[0], row[1]) for row in await self._conn.execute(query)]
         await self._conn.execute(reposts.delete().where(reposts.c.tweet_id == tweet_id))
         return found
-
-    async def reposted_among(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
-        if not tweet_ids:
-            return set()
-        query = select(reposts.c.tweet_id).where(
-            reposts.c.user_id == user_id, reposts.c.tweet_id.in_(list(tweet_ids))
-        )
-        return set((await self._conn.execute(query)).scalars())
 
 
 class SqlMentions:
