@@ -104,9 +104,6 @@ class TweetRepository(Protocol):
     async def recount(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         """Count again, from the likes, replies and reposts themselves, and store the counts."""
 
-    async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
-        """The engagement counts of the tweets that exist."""
-
     async def engagement(
         self, reader_id: int, tweet_ids: Sequence[int]
     ) -> dict[int, tuple[Counts, Flags]]:

@@ -19,7 +19,14 @@ from typing import Any
 from redis.asyncio import Redis
 
 from roost.adapters.redis.connection import unavailable_on_error
-from roost.adapters.redis.keys import FEED_SENTINEL, Keys, entry_member, member, parse_entry
+from roost.adapters.redis.keys import (
+    FEED_SENTINEL,
+    Keys,
+    entry_member,
+    member,
+    originals,
+    parse_entry,
+)
 from roost.domain.tweets import Counts, FeedEntry, Flags
 from roost.ports import FeedSlice
 
@@ -222,7 +229,8 @@ class RedisHomeFeeds:
         return int(added)
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
-        await self._unlink([key for owner in owner_ids for key in _with_index(self._feed(owner))])
+        feeds = [self._keys.home_feed(owner) for owner in owner_ids]
+        await self._unlink(feeds + [originals(feed) for feed in feeds])
 
     async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
         await self._merge_into(self._keys.home_feed(owner_id), entries, create=False)
@@ -294,9 +302,6 @@ class RedisHomeFeeds:
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
         await self._remove_entries([self._keys.author_posts(author_id)], [entry])
 
-    def _feed(self, owner_id: int) -> str:
-        return self._keys.home_feed(owner_id)
-
     async def _unlink(self, keys: list[str]) -> None:
         if keys:
             with unavailable_on_error():
@@ -320,10 +325,6 @@ class RedisHomeFeeds:
 
 def _entry_args(entry: FeedEntry) -> list[str | int]:
     return [entry_member(entry), member(entry.origin_id) if entry.is_repost else ""]
-
-
-def _with_index(key: str) -> list[str]:
-    return [key, key + ":o"]
 
 
 def _slice(entries: list[FeedEntry], bodies: Any, counts: Any, flags: Any) -> FeedSlice:

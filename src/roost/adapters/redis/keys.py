@@ -18,6 +18,14 @@ ID_WIDTH = 19  # digits of the largest 63-bit id
 FEED_SENTINEL = "0" * ID_WIDTH
 
 
+ORIGINALS_SUFFIX = ":o"  # a list's originals index is its key and this (the scripts spell it too)
+
+
+def originals(list_key: str) -> str:
+    """The index of a home feed or author's list: each reposted original -> the repost."""
+    return list_key + ORIGINALS_SUFFIX
+
+
 def member(tweet_id: int) -> str:
     return f"{tweet_id:0{ID_WIDTH}d}"
 
@@ -78,10 +86,6 @@ class Keys:
     def acts(self, user_id: int) -> str:
         """What the user liked and reposted (a hash: l<post> and p<post>, "1" or "0")."""
         return f"{self.prefix}{{u{user_id}}}:acts"
-
-    def live(self, user_id: int) -> str:
-        """Pub/sub channel of one user's live updates."""
-        return f"{self.prefix}{{u{user_id}}}:live"
 
     def rate_limit(self, key: str) -> str:
         return f"{self.prefix}rl:{key}"

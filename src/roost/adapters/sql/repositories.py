@@ -311,9 +311,9 @@ class SqlTweets:
                 .scalar_subquery(),
             )
         )
-        return await self.counts(tweet_ids)
+        return await self._counts(tweet_ids)
 
-    async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+    async def _counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
         if not tweet_ids:
             return {}
         query = select(
