@@ -262,8 +262,9 @@ class FeedSlice:
 
     ``rendered`` holds the serialised tweets a store could return in the same round trip;
     ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
-    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are the engagement the store
-    had cached; what is missing is loaded by the service.
+    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are all the engagement cached
+    for these entries (the Redis store reads it in the same script; embedded mode caches none):
+    what is missing is loaded from SQL.
     A store that lacks what the merge needs says so instead: it does not know which authors
     the reader pulls, or it lacks those authors' recent posts; the service rebuilds them.
     """

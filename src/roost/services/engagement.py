@@ -32,16 +32,20 @@ class Engagement:
         origins: Mapping[int, int] | None = None,
         counts: Mapping[int, Counts] | None = None,
         flags: Mapping[int, Flags] | None = None,
+        cache_read: bool = False,
     ) -> dict[int, bytes]:
         """Each rendered tweet with its engagement; ``origins`` (tweet -> the post it shows),
-        ``counts`` and ``flags`` (by origin) are what the caller already knows."""
+        ``counts`` and ``flags`` (by origin) are what the caller already knows. With
+        ``cache_read`` they are all the cache holds (the feed script read it): what they lack
+        comes from SQL without asking the cache again."""
         shows = {
             tweet_id: (origins or {}).get(tweet_id) or origin_in(tweet_id, body)
             for tweet_id, body in rendered.items()
         }
         wanted = sorted(set(shows.values()))
         known_counts, known_flags = dict(counts or {}), dict(flags or {})
-        await self._from_cache(reader_id, wanted, known_counts, known_flags)
+        if not cache_read:
+            await self._from_cache(reader_id, wanted, known_counts, known_flags)
         await self._from_sql(reader_id, wanted, known_counts, known_flags)
         return {
             tweet_id: with_engagement(

@@ -162,6 +162,7 @@ class HomeFeed:
             origins=dict(entries),
             counts=found.counts,
             flags=found.flags,
+            cache_read=True,
         )
 
 
