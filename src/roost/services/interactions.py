@@ -21,7 +21,7 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.hydration import TweetHydrator
-from roost.services.publishing import Publishing
+from roost.services.publishing import Publishing, original_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Interactions:
     async def like(self, user: User, tweet_id: int) -> None:
         await self._limit_rate(user)
         async with self._uow() as uow:
-            original = await self._original(uow, tweet_id)
+            original = await original_of(uow, tweet_id)
             if await uow.likes.add(user.id, original.id, self._clock.now()):
                 uow.outbox.add(events.like_created(user.id, original.id))
                 await uow.commit()
@@ -60,7 +60,7 @@ class Interactions:
     async def unlike(self, user: User, tweet_id: int) -> None:
         await self._limit_rate(user)
         async with self._uow() as uow:
-            original = await self._original(uow, tweet_id)
+            original = await original_of(uow, tweet_id)
             if await uow.likes.remove(user.id, original.id):
                 uow.outbox.add(events.like_deleted(user.id, original.id))
                 await uow.commit()
@@ -71,7 +71,7 @@ class Interactions:
         returns the first repost). It enters feeds through fanout, as any post."""
         await self._publishing.limit_rate(user)
         async with self._uow() as uow:
-            original = await self._original(uow, tweet_id)
+            original = await original_of(uow, tweet_id)
             existing = await self._existing_repost(uow, user, original.id)
             if existing is not None:
                 return existing, False
@@ -97,7 +97,7 @@ class Interactions:
 
     async def unrepost(self, user: User, tweet_id: int) -> None:
         async with self._uow() as uow:
-            original = await self._original(uow, tweet_id)
+            original = await original_of(uow, tweet_id)
             repost_id = await uow.reposts.remove(user.id, original.id)
             if repost_id is not None:
                 await uow.tweets.mark_deleted(repost_id, self._clock.now())
@@ -111,13 +111,6 @@ class Interactions:
         retry_after = await self._rate_limiter.hit(f"act:{user.id}", self._actions_per_minute, 60)
         if retry_after:
             raise RateLimited("You are liking too fast; wait a little.", retry_after)
-
-    @staticmethod
-    async def _original(uow: UnitOfWork, tweet_id: int) -> Tweet:
-        tweet = await uow.tweets.get(tweet_id)
-        if tweet is None:
-            raise NotFound("No such tweet.")
-        return tweet.repost_of or tweet
 
     @staticmethod
     async def _existing_repost(uow: UnitOfWork, user: User, original_id: int) -> Tweet | None:

@@ -26,6 +26,17 @@ from roost.services.views import render_tweet
 
 log = logging.getLogger(__name__)
 
+REPLY_TARGET_GONE = "The tweet you reply to does not exist or was deleted."
+
+
+async def original_of(uow: UnitOfWork, tweet_id: int, missing: str = "No such tweet.") -> Tweet:
+    """The post a live tweet shows (the original of a repost, else the tweet): what replies,
+    likes and reposts act on. Raises NotFound with ``missing`` when there is none."""
+    tweet = await uow.tweets.get(tweet_id)
+    if tweet is None:
+        raise NotFound(missing)
+    return tweet.repost_of or tweet
+
 
 class Publishing:
     def __init__(
@@ -60,7 +71,7 @@ class Publishing:
         await self.limit_rate(author)
         async with self._uow() as uow:
             if in_reply_to is not None:
-                in_reply_to = await self._reply_target(uow, in_reply_to)
+                in_reply_to = (await original_of(uow, in_reply_to, REPLY_TARGET_GONE)).id
             tweet = Tweet(
                 id=self._ids.next_id(),
                 author=Author(author.id, author.handle, author.display_name),
@@ -123,13 +134,6 @@ class Publishing:
             await self._engagement_cache.set_reposted(user_id, tweet_id, reposted)
         except StoreUnavailable:
             log.warning("engagement cache unavailable; repost flag of %s not cached", tweet_id)
-
-    @staticmethod
-    async def _reply_target(uow: UnitOfWork, tweet_id: int) -> int:
-        parent = await uow.tweets.get(tweet_id)
-        if parent is None:
-            raise NotFound("The tweet you reply to does not exist or was deleted.")
-        return parent.origin_id
 
     @staticmethod
     async def _mentioned(uow: UnitOfWork, author: User, text: str) -> list[int]:

@@ -5,13 +5,13 @@ counted as an impression."""
 from __future__ import annotations
 
 from roost.domain.cursors import decode_cursor
-from roost.domain.errors import NotFound
 from roost.domain.tweets import Tweet
 from roost.domain.users import User
 from roost.ports import UnitOfWorkFactory
 from roost.services.analytics import Usage
 from roost.services.engagement import Engagement
 from roost.services.pages import Page, check_limit, next_cursor
+from roost.services.publishing import original_of
 from roost.services.views import render_tweet
 
 
@@ -34,10 +34,8 @@ class Timelines:
     ) -> Page[bytes]:
         check_limit(limit)
         async with self._uow(read_only=True) as uow:
-            tweet = await uow.tweets.get(tweet_id)
-            if tweet is None:
-                raise NotFound("No such tweet.")
-            found = await uow.tweets.replies(tweet.origin_id, decode_cursor(cursor), limit + 1)
+            original = await original_of(uow, tweet_id)
+            found = await uow.tweets.replies(original.id, decode_cursor(cursor), limit + 1)
         return await self._page(reader, found, limit)
 
     async def mentions(self, reader: User, cursor: str | None, limit: int) -> Page[bytes]:
