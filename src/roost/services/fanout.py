@@ -140,8 +140,13 @@ class Fanout:
         await self._reconcile(followee_id)
 
     async def _create_feed(self, payload: dict[str, str]) -> None:
-        """A new user's feed exists from the start, so the first pushes land in it."""
-        await self._feeds.materialise(int(payload["user_id"]), [])
+        """A new user's feed exists from the start, so the first pushes land in it. It holds
+        what the user posted before this event was handled: those posts found no feed to be
+        shown in at once, and a read before their fanout would have missed them."""
+        user_id = int(payload["user_id"])
+        async with self._uow(read_only=True) as uow:
+            entries = await uow.tweets.home_timeline_entries(user_id, self._feed_max_items)
+        await self._feeds.materialise(user_id, entries)
 
     async def _reconcile(self, author_id: int) -> None:
         """Carry out a crossing of the celebrity threshold without losing or doubling entries.
