@@ -6,7 +6,7 @@ behavioural suite in tests/ runs against each implementation so none drifts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -33,8 +33,8 @@ class UserRepository(Protocol):
 
     async def many(self, user_ids: Sequence[int]) -> dict[int, User]: ...
 
-    async def ids_by_handle_keys(self, keys: Sequence[str]) -> list[int]:
-        """The ids of the users with these handle keys (see domain.users.handle_key)."""
+    async def ids_by_handle_key(self, keys: Sequence[str]) -> dict[str, int]:
+        """The ids of the users with these handle keys (see domain.users.handle_key), by key."""
 
     async def ids_after(self, after_id: int, limit: int) -> list[int]:
         """User ids in order, a batch at a time (for jobs over every user)."""
@@ -65,7 +65,8 @@ class TokenRepository(Protocol):
 
 
 class TweetRepository(Protocol):
-    async def add(self, tweet: Tweet) -> None: ...
+    async def add(self, new: Sequence[Tweet]) -> None:
+        """Store new tweets, in one statement."""
 
     async def get(self, tweet_id: int) -> Tweet | None:
         """A tweet that has not been deleted (a repost with its original)."""
@@ -135,7 +136,8 @@ class RepostRepository(Protocol):
 
 
 class MentionRepository(Protocol):
-    async def add(self, tweet_id: int, user_ids: Sequence[int]) -> None: ...
+    async def add(self, mentioned: Mapping[int, Sequence[int]]) -> None:
+        """Record the users each tweet (by id) mentions."""
 
     async def of_tweet(self, tweet_id: int) -> list[int]:
         """The users a tweet mentions."""

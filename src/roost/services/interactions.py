@@ -88,7 +88,7 @@ class Interactions:
                 if raced is None:
                     raise NotFound("No such tweet.")
                 return raced, False
-            await uow.tweets.add(repost)
+            await uow.tweets.add([repost])
             uow.outbox.add(events.tweet_created(repost.id, user.id))
             await uow.commit()
         await self._publishing.show_to_author(repost)

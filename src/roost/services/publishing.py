@@ -3,13 +3,14 @@ notifications happen after, from the events."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from roost.domain import events
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
 from roost.domain.mentions import mentioned_handles
-from roost.domain.tweets import Author, Tweet, normalise_content
+from roost.domain.tweets import Author, Counts, Flags, Tweet, normalise_content
 from roost.domain.users import User
 from roost.ports import (
     Clock,
@@ -21,12 +22,14 @@ from roost.ports import (
     UnitOfWorkFactory,
 )
 from roost.services.engagement import Engagement
+from roost.services.group_commit import GroupCommit, Outcomes
 from roost.services.hydration import TweetHydrator
-from roost.services.views import render_tweet
+from roost.services.views import render_tweet, with_engagement
 
 log = logging.getLogger(__name__)
 
 REPLY_TARGET_GONE = "The tweet you reply to does not exist or was deleted."
+POSTS_PER_TRANSACTION = 100
 
 
 async def original_of(uow: UnitOfWork, tweet_id: int, missing: str = "No such tweet.") -> Tweet:
@@ -63,26 +66,22 @@ class Publishing:
         self._clock = clock
         self._max_chars = max_chars
         self._posts_per_minute = posts_per_minute
+        self._posts = GroupCommit(self._store_posts, max_batch=POSTS_PER_TRANSACTION)
 
     async def publish(self, author: User, content: str, in_reply_to: int | None = None) -> Tweet:
         """Store the tweet with its mentions and its ``tweet.created`` event; the author sees
-        it at once. A reply to a repost replies to the original."""
+        it at once. A reply to a repost replies to the original. Posts arriving together are
+        stored in one transaction (see group_commit.py)."""
         text = normalise_content(content, self._max_chars)
         await self.limit_rate(author)
-        async with self._uow() as uow:
-            if in_reply_to is not None:
-                in_reply_to = (await original_of(uow, in_reply_to, REPLY_TARGET_GONE)).id
-            tweet = Tweet(
-                id=self._ids.next_id(),
-                author=Author(author.id, author.handle, author.display_name),
-                content=text,
-                created_at=self._clock.now(),
-                in_reply_to=in_reply_to,
-            )
-            await uow.tweets.add(tweet)
-            await uow.mentions.add(tweet.id, await self._mentioned(uow, author, text))
-            uow.outbox.add(events.tweet_created(tweet.id, author.id))
-            await uow.commit()
+        draft = Tweet(
+            id=self._ids.next_id(),
+            author=Author(author.id, author.handle, author.display_name),
+            content=text,
+            created_at=self._clock.now(),
+            in_reply_to=in_reply_to,
+        )
+        tweet = await self._posts.submit(draft)
         await self.show_to_author(tweet)
         return tweet
 
@@ -95,6 +94,12 @@ class Publishing:
     async def present(self, reader: User, tweet: Tweet) -> bytes:
         """A tweet just written, as the reader sees it."""
         return await self._engagement.present_one(reader.id, tweet.id, render_tweet(tweet))
+
+    @staticmethod
+    def present_new(tweet: Tweet) -> bytes:
+        """A post just published, as its author sees it: nobody has liked, replied to or
+        reposted it yet, so there is nothing to look up."""
+        return with_engagement(render_tweet(tweet), Counts(), Flags())
 
     async def delete(self, caller: User, tweet_id: int) -> None:
         """Hidden everywhere at once, with its reposts; the ``tweet.deleted`` events then clear
@@ -135,10 +140,60 @@ class Publishing:
         except StoreUnavailable:
             log.warning("engagement cache unavailable; repost flag of %s not cached", tweet_id)
 
+    async def _store_posts(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
+        """One transaction for the batch: each reply pointed at its target's original, each
+        post's mentions, the posts, their events. A reply whose target is gone fails alone;
+        should the batch fail otherwise, each post is tried again alone, so that one bad post
+        fails only its own request."""
+        try:
+            return await self._store_together(drafts)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            if len(drafts) == 1:
+                raise
+            log.exception("a batch of %d posts failed; storing them one by one", len(drafts))
+        return [await self._store_alone(draft) for draft in drafts]
+
+    async def _store_alone(self, draft: Tweet) -> Tweet | Exception:
+        try:
+            return (await self._store_together([draft]))[0]
+        except Exception as error:
+            return error
+
+    async def _store_together(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
+        outcomes: list[Tweet | Exception] = []
+        async with self._uow() as uow:
+            targets = await uow.tweets.many([d.in_reply_to for d in drafts if d.in_reply_to])
+            for draft in drafts:
+                if draft.in_reply_to is None:
+                    outcomes.append(draft)
+                elif (target := targets.get(draft.in_reply_to)) is None:
+                    outcomes.append(NotFound(REPLY_TARGET_GONE))
+                else:
+                    original = target.repost_of or target
+                    outcomes.append(dataclasses.replace(draft, in_reply_to=original.id))
+            posts = [outcome for outcome in outcomes if isinstance(outcome, Tweet)]
+            await uow.tweets.add(posts)
+            await uow.mentions.add(await self._mentions(uow, posts))
+            for post in posts:
+                uow.outbox.add(events.tweet_created(post.id, post.author.id))
+            await uow.commit()
+        return outcomes
+
     @staticmethod
-    async def _mentioned(uow: UnitOfWork, author: User, text: str) -> list[int]:
-        handles = mentioned_handles(text)
-        if not handles:
-            return []
-        found = await uow.users.ids_by_handle_keys(handles)
-        return [user_id for user_id in found if user_id != author.id]
+    async def _mentions(uow: UnitOfWork, posts: list[Tweet]) -> dict[int, list[int]]:
+        """The users each post mentions, its author left out."""
+        handles = {post.id: mentioned_handles(post.content) for post in posts}
+        wanted = {handle for found in handles.values() for handle in found}
+        if not wanted:
+            return {}
+        ids = await uow.users.ids_by_handle_key(sorted(wanted))
+        return {
+            post.id: [
+                ids[handle]
+                for handle in handles[post.id]
+                if handle in ids and ids[handle] != post.author.id
+            ]
+            for post in posts
+        }

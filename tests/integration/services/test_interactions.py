@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 import pytest
+from sqlalchemy import distinct, func, select
 
 from roost.adapters.sql.migrate import upgrade_async
+from roost.adapters.sql.tables import events
 from roost.bootstrap import Roost, build
 from roost.domain.errors import NotFound, RateLimited
 from roost.domain.users import User
@@ -154,6 +157,49 @@ async def test_mentions_of_existing_handles_are_recorded(roost: Roost, make_user
     page = await roost.timelines.mentions(bob, None, 10)
     assert [msgspec.json.decode(i)["id"] for i in page.items] == [str(mention.id)]
     assert (await roost.timelines.mentions(alice, None, 10)).items == []
+
+
+async def test_posts_published_together_are_stored_together_and_each_stands_alone(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob, carol = await make_user("alice"), await make_user("bob"), await make_user("carol")
+    await roost.follows.follow(carol, "alice")
+    original = await roost.publishing.publish(bob, "reply to me")
+    repost, _ = await roost.interactions.repost(carol, original.id)
+    gone = await roost.publishing.publish(bob, "soon deleted")
+    await roost.publishing.delete(bob, gone.id)
+    async with roost.engines.reader.connect() as conn:
+        before = (await conn.execute(select(func.max(events.c.id)))).scalar_one()
+
+    posts: list[Awaitable[Any]] = [
+        roost.publishing.publish(alice, f"post {n} @bob") for n in range(20)
+    ]
+    posts += [
+        roost.publishing.publish(carol, "a reply through the repost", in_reply_to=repost.id),
+        roost.publishing.publish(carol, "a reply to a deleted post", in_reply_to=gone.id),
+        roost.publishing.publish(alice, "@alice @carol @nobody_here"),
+    ]
+    *mentioning, reply, failed, last = await asyncio.gather(*posts, return_exceptions=True)
+
+    assert isinstance(failed, NotFound)
+    assert reply.in_reply_to == original.id
+    replies = await roost.timelines.replies(bob, original.id, None, 10)
+    assert [msgspec.json.decode(i)["id"] for i in replies.items] == [str(reply.id)]
+    page = await roost.timelines.mentions(bob, None, 50)
+    assert {msgspec.json.decode(i)["id"] for i in page.items} == {str(p.id) for p in mentioning}
+    assert [
+        msgspec.json.decode(i)["id"] for i in (await roost.timelines.mentions(carol, None, 5)).items
+    ] == [str(last.id)]
+    await fanout.drain()
+    shown = {item["id"] for item in await feed(roost, carol)}
+    assert {str(p.id) for p in [*mentioning, last]} <= shown
+    async with roost.engines.reader.connect() as conn:
+        created = select(func.count(), func.count(distinct(events.c.created_at))).where(
+            events.c.type == "tweet.created", events.c.id > before
+        )
+        count, commits = (await conn.execute(created)).one()
+    assert count == 22
+    assert commits < count
 
 
 async def test_liking_is_rate_limited(roost: Roost, make_user: MakeUser) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -93,9 +93,9 @@ class SqlUsers:
         query = select(*_USER_COLUMNS).where(users.c.id.in_(list(user_ids)))
         return {row.id: _user(row) for row in await self._conn.execute(query)}
 
-    async def ids_by_handle_keys(self, keys: Sequence[str]) -> list[int]:
-        query = select(users.c.id).where(users.c.handle_key.in_(list(keys)))
-        return list((await self._conn.execute(query)).scalars())
+    async def ids_by_handle_key(self, keys: Sequence[str]) -> dict[str, int]:
+        query = select(users.c.handle_key, users.c.id).where(users.c.handle_key.in_(list(keys)))
+        return dict((await self._conn.execute(query)).all())
 
     async def ids_after(self, after_id: int, limit: int) -> list[int]:
         query = select(users.c.id).where(users.c.id > after_id).order_by(users.c.id).limit(limit)
@@ -199,17 +199,22 @@ class SqlTweets:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def add(self, tweet: Tweet) -> None:
-        await self._conn.execute(
-            tweets.insert().values(
-                id=tweet.id,
-                author_id=tweet.author.id,
-                content=tweet.content,
-                created_at=tweet.created_at,
-                in_reply_to=tweet.in_reply_to,
-                repost_of=None if tweet.repost_of is None else tweet.repost_of.id,
+    async def add(self, new: Sequence[Tweet]) -> None:
+        if new:
+            await self._conn.execute(
+                tweets.insert(),
+                [
+                    {
+                        "id": tweet.id,
+                        "author_id": tweet.author.id,
+                        "content": tweet.content,
+                        "created_at": tweet.created_at,
+                        "in_reply_to": tweet.in_reply_to,
+                        "repost_of": None if tweet.repost_of is None else tweet.repost_of.id,
+                    }
+                    for tweet in new
+                ],
             )
-        )
 
     async def get(self, tweet_id: int) -> Tweet | None:
         return (await self.many([tweet_id])).get(tweet_id)
@@ -421,11 +426,14 @@ class SqlMentions:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def add(self, tweet_id: int, user_ids: Sequence[int]) -> None:
-        if user_ids:
-            await self._conn.execute(
-                mentions.insert(), [{"tweet_id": tweet_id, "user_id": u} for u in user_ids]
-            )
+    async def add(self, mentioned: Mapping[int, Sequence[int]]) -> None:
+        rows = [
+            {"tweet_id": tweet_id, "user_id": user_id}
+            for tweet_id, user_ids in mentioned.items()
+            for user_id in user_ids
+        ]
+        if rows:
+            await self._conn.execute(mentions.insert(), rows)
 
     async def of_tweet(self, tweet_id: int) -> list[int]:
         query = select(mentions.c.user_id).where(mentions.c.tweet_id == tweet_id)

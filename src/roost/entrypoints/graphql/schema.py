@@ -247,7 +247,7 @@ class Mutation:
         with as_graphql_errors():
             reply_to = body_id(in_reply_to, "inReplyTo")
             tweet = await _ctx(info).roost.publishing.publish(caller, content, reply_to)
-        return tweet_from_json(await _ctx(info).roost.publishing.present(caller, tweet))
+        return tweet_from_json(_ctx(info).roost.publishing.present_new(tweet))
 
     @strawberry.mutation(description="Delete one of your tweets.")
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> bool:

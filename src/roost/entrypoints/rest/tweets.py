@@ -27,7 +27,7 @@ class TweetsController(Controller):
     async def publish(self, data: NewTweet, roost: Roost, caller: User) -> Response[bytes]:
         reply_to = body_id(data.in_reply_to, "in_reply_to")
         tweet = await roost.publishing.publish(caller, data.content, reply_to)
-        return tweet_response(await roost.publishing.present(caller, tweet), status_code=201)
+        return tweet_response(roost.publishing.present_new(tweet), status_code=201)
 
     @get("/tweets/{tweet_id:str}", summary="One tweet", responses=_TWEET)
     async def read(self, tweet_id: str, roost: Roost, caller: User) -> Response[bytes]:
