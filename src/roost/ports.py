@@ -415,6 +415,9 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
         """Count one hit on ``key``; 0 when allowed, else the seconds until the next is."""
 
+    async def hit_many(self, keys: Sequence[str], limit: int, window_seconds: int) -> list[int]:
+        """``hit`` on each key in turn (a key may repeat), in one round trip."""
+
 
 class FeedMetrics(Protocol):
     """What the feed services count, for operators (Prometheus in production)."""

@@ -41,6 +41,10 @@ async def original_of(uow: UnitOfWork, tweet_id: int, missing: str = "No such tw
     return tweet.repost_of or tweet
 
 
+def _too_fast(retry_after: int) -> RateLimited:
+    return RateLimited("You are posting too fast; wait a little.", retry_after)
+
+
 class Publishing:
     def __init__(
         self,
@@ -66,24 +70,20 @@ class Publishing:
         self._clock = clock
         self._max_chars = max_chars
         self._posts_per_minute = posts_per_minute
-        self._posts = GroupCommit(self._store_posts, max_batch=POSTS_PER_TRANSACTION)
+        self._posts = GroupCommit(self._accept_posts, max_batch=POSTS_PER_TRANSACTION)
 
     async def publish(self, author: User, content: str, in_reply_to: int | None = None) -> Tweet:
         """Store the tweet with its mentions and its ``tweet.created`` event; the author sees
         it at once. A reply to a repost replies to the original. Posts arriving together are
-        stored in one transaction (see group_commit.py)."""
-        text = normalise_content(content, self._max_chars)
-        await self.limit_rate(author)
+        accepted together (see group_commit.py and _accept_posts)."""
         draft = Tweet(
             id=self._ids.next_id(),
             author=Author(author.id, author.handle, author.display_name),
-            content=text,
+            content=normalise_content(content, self._max_chars),
             created_at=self._clock.now(),
             in_reply_to=in_reply_to,
         )
-        tweet = await self._posts.submit(draft)
-        await self.show_to_author(tweet)
-        return tweet
+        return await self._posts.submit(draft)
 
     async def get(self, reader: User, tweet_id: int) -> bytes:
         rendered = await self._hydrator.rendered([tweet_id])
@@ -132,13 +132,27 @@ class Publishing:
     async def limit_rate(self, author: User) -> None:
         retry_after = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)
         if retry_after:
-            raise RateLimited("You are posting too fast; wait a little.", retry_after)
+            raise _too_fast(retry_after)
 
     async def _remember_repost(self, user_id: int, tweet_id: int, reposted: bool) -> None:
         try:
             await self._engagement_cache.set_reposted(user_id, tweet_id, reposted)
         except StoreUnavailable:
             log.warning("engagement cache unavailable; repost flag of %s not cached", tweet_id)
+
+    async def _accept_posts(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
+        """A batch of posts in three round trips, however many: the authors' rate limits, one
+        transaction, the authors' own feeds."""
+        waits = await self._rate_limiter.hit_many(
+            [f"post:{draft.author.id}" for draft in drafts], self._posts_per_minute, 60
+        )
+        allowed = [draft for draft, wait in zip(drafts, waits, strict=True) if not wait]
+        stored = iter(await self._store_posts(allowed) if allowed else [])
+        outcomes = [_too_fast(wait) if wait else next(stored) for wait in waits]
+        for post in outcomes:
+            if isinstance(post, Tweet):
+                await self.show_to_author(post)
+        return outcomes
 
     async def _store_posts(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
         """One transaction for the batch: each reply pointed at its target's original, each

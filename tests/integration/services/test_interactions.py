@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from roost.adapters.sql.migrate import upgrade_async
-from roost.adapters.sql.tables import events
+from roost.adapters.sql.tables import events, tweets
 from roost.bootstrap import Roost, build
 from roost.domain.errors import NotFound, RateLimited
 from roost.domain.users import User
@@ -200,6 +200,25 @@ async def test_posts_published_together_are_stored_together_and_each_stands_alon
         count, commits = (await conn.execute(created)).one()
     assert count == 22
     assert commits < count
+
+
+async def test_posts_over_the_rate_are_refused_even_when_they_arrive_together(
+    roost: Roost, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    limit = roost.settings.rate_limit_posts_per_minute
+    posts = [roost.publishing.publish(alice, f"flood {n}") for n in range(limit + 100)]
+    posts += [roost.publishing.publish(bob, f"calm {n}") for n in range(5)]
+    outcomes = await asyncio.gather(*posts, return_exceptions=True)
+
+    refused = [o for o in outcomes[:-5] if isinstance(o, Exception)]
+    assert all(isinstance(o, RateLimited) and o.retry_after_seconds >= 1 for o in refused)
+    accepted = len(outcomes) - 5 - len(refused)
+    assert limit <= accepted < limit + 20  # the bucket refills a little while the test runs
+    assert not any(isinstance(o, Exception) for o in outcomes[-5:])
+    async with roost.engines.reader.connect() as conn:
+        query = select(func.count()).where(tweets.c.author_id == alice.id)
+        assert (await conn.execute(query)).scalar_one() == accepted
 
 
 async def test_liking_is_rate_limited(roost: Roost, make_user: MakeUser) -> None:

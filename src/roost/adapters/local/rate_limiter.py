@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 _MAX_BUCKETS = 100_000
 
@@ -31,6 +31,9 @@ class LocalRateLimiter:
             self._forget_full_buckets(now)
         self._buckets[key] = (tokens - 1, now)
         return 0
+
+    async def hit_many(self, keys: Sequence[str], limit: int, window_seconds: int) -> list[int]:
+        return [await self.hit(key, limit, window_seconds) for key in keys]
 
     def _forget_full_buckets(self, now: float) -> None:
         """A bucket idle long enough to be full again says nothing: drop those."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
@@ -38,19 +39,28 @@ return wait
 
 class RedisRateLimiter:
     def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
         self._keys = keys
         self._hit = redis.register_script(_HIT)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        return (await self.hit_many([key], limit, window_seconds))[0]
+
+    async def hit_many(self, keys: Sequence[str], limit: int, window_seconds: int) -> list[int]:
         """Fails open: with Redis down, requests are not limited (and a warning is logged)."""
+        args = [limit, window_seconds * 1000]
         try:
             with unavailable_on_error():
-                wait_ms = int(
-                    await self._hit(
-                        keys=[self._keys.rate_limit(key)], args=[limit, window_seconds * 1000]
-                    )
-                )
+                if len(keys) == 1:
+                    waits = [await self._hit(keys=[self._keys.rate_limit(keys[0])], args=args)]
+                else:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for key in keys:
+                            await self._hit(
+                                keys=[self._keys.rate_limit(key)], args=args, client=pipe
+                            )
+                        waits = await pipe.execute()
         except StoreUnavailable:
-            log.warning("rate limits unavailable (Redis down); allowing %s", key)
-            return 0
-        return 0 if wait_ms == 0 else max(1, -(-wait_ms // 1000))
+            log.warning("rate limits unavailable (Redis down); allowing %s", ", ".join(keys))
+            return [0] * len(keys)
+        return [0 if int(wait) == 0 else max(1, -(-int(wait) // 1000)) for wait in waits]
