@@ -116,6 +116,7 @@ class Roost:
     analytics: Analytics
     usage: Usage
     feeds: HomeFeeds
+    hydrator: TweetHydrator
     consumers: list[ConsumerSpec]
     uow: UnitOfWorkFactory
     outbox: SqlEventSource
@@ -349,6 +350,7 @@ def build(settings: Settings) -> Roost:
         analytics=Analytics(uow, analytics_store, clock),
         usage=usage,
         feeds=fast.feeds,
+        hydrator=hydrator,
         consumers=consumers,
         uow=uow,
         outbox=outbox,

@@ -262,8 +262,7 @@ class FeedSlice:
     """Part of a home feed: entries newest first (pushed entries merged with the recent posts
     of the pulled authors, one entry per origin), and what the store had of them at hand.
 
-    ``rendered`` holds the serialised tweets a store could return in the same round trip;
-    ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
+    The tweets themselves come from the tweet cache (its in-process LRU holds nearly all).
     ``counts`` (by origin) and ``flags`` (the reader's, by origin) are all the engagement cached
     for these entries (the Redis store reads it in the same script; embedded mode caches none):
     what is missing is loaded from SQL.
@@ -272,8 +271,6 @@ class FeedSlice:
     """
 
     entries: list[FeedEntry]
-    rendered: dict[int, bytes] = field(default_factory=dict)
-    deleted: frozenset[int] = frozenset()
     counts: dict[int, Counts] = field(default_factory=dict)
     flags: dict[int, Flags] = field(default_factory=dict)
     pulled_authors_known: bool = True

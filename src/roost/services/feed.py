@@ -152,10 +152,7 @@ class HomeFeed:
         self, reader: User, found: FeedSlice, entries: list[FeedEntry]
     ) -> dict[int, bytes]:
         """The entries' tweets with the reader's engagement; deleted ones are left out."""
-        ids = [entry.tweet_id for entry in entries]
-        missing = [i for i in ids if i not in found.rendered and i not in found.deleted]
-        loaded = await self._hydrator.rendered(missing) if missing else {}
-        rendered = {i: body for i in ids if (body := found.rendered.get(i) or loaded.get(i))}
+        rendered = await self._hydrator.rendered([entry.tweet_id for entry in entries])
         return await self._engagement.present(
             reader.id,
             rendered,

@@ -141,11 +141,5 @@ async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
         await store.set_pulled_authors(201, [])
         await store.materialise(201, originals(3))  # merges into what is there
         assert await ids(store, 201) == [3, 2, 1]
-        await redis.set(Keys(redis_prefix).tweet(3), b'{"id":"3"}')
-        await redis.set(Keys(redis_prefix).tweet(2), b"")
-        found = await store.page(201, MAX_ID, 10)
-        assert found is not None
-        assert found.rendered == {3: b'{"id":"3"}'}
-        assert found.deleted == frozenset({2})
     finally:
         await redis.aclose()

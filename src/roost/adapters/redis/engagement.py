@@ -1,10 +1,10 @@
 """Engagement counts and each reader's likes and reposts in Redis.
 
-Counts: a hash per post (l, r, p), set by the counting consumer after each recount and filled
-by readers where missing. A reader that read SQL just before a recount and fills just after it
-(a fill never replaces what is there, but the recount may have found nothing to replace) can
-leave a count behind; the hash expires after ROOST_ENGAGEMENT_CACHE_SECONDS, which bounds how
-long. Flags: a hash per reader, a field per
+Counts: a string per post ("likes replies reposts"), set by the counting consumer after each
+recount and filled by readers where missing (SET NX). A reader that read SQL just before a
+recount and fills just after it (a fill never replaces what is there, but the recount may have
+found nothing to replace) can leave a count behind; the string expires after
+ROOST_ENGAGEMENT_CACHE_SECONDS, which bounds how long. Flags: a hash per reader, a field per
 post and action ("l<id>", "p<id>", ids as feed members, so the feed script reads them too),
 written by the reader's own likes and reposts; fills from SQL never overwrite them.
 """
@@ -23,17 +23,16 @@ from roost.domain.tweets import Counts, Flags
 FLAGS_TTL_SECONDS = 86_400
 FlagFields = dict[Any, str]  # field -> "1" or "0" (redis-py types hash fields loosely)
 
-# KEYS: count hashes. ARGV: ttl, then likes, replies, reposts per key. Fills only the missing.
-_FILL = """
-for i, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 0 then
-    local at = 2 + (i - 1) * 3
-    redis.call('HSET', key, 'l', ARGV[at], 'r', ARGV[at + 1], 'p', ARGV[at + 2])
-    redis.call('EXPIRE', key, ARGV[1])
-  end
-end
-return 0
-"""
+
+def encode_counts(counts: Counts) -> bytes:
+    return b"%d %d %d" % counts
+
+
+def decode_counts(raw: bytes | None) -> Counts | None:
+    if raw is None:
+        return None
+    likes, replies, reposts = raw.split()
+    return Counts(int(likes), int(replies), int(reposts))
 
 
 class RedisEngagementCache:
@@ -41,39 +40,29 @@ class RedisEngagementCache:
         self._redis = redis
         self._keys = keys
         self._ttl = ttl_seconds
-        self._fill = redis.register_script(_FILL)
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
+        if not tweet_ids:
+            return {}
         with unavailable_on_error():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for tweet_id in tweet_ids:
-                    pipe.hmget(self._keys.counts(tweet_id), "l", "r", "p")
-                found: list[Any] = await pipe.execute()
-        return {
-            tweet_id: Counts(int(values[0]), int(values[1]), int(values[2]))
-            for tweet_id, values in zip(tweet_ids, found, strict=True)
-            if None not in values
-        }
+            found: list[Any] = await self._redis.mget([self._keys.counts(t) for t in tweet_ids])
+        decoded = {t: decode_counts(raw) for t, raw in zip(tweet_ids, found, strict=True)}
+        return {tweet_id: counts for tweet_id, counts in decoded.items() if counts is not None}
 
     async def put_counts(self, counts: dict[int, Counts]) -> None:
-        if not counts:
-            return
-        keys = [self._keys.counts(tweet_id) for tweet_id in counts]
-        args: list[int] = [self._ttl]
-        for value in counts.values():
-            args += value
-        with unavailable_on_error():
-            await self._fill(keys=keys, args=args)
+        await self._write_counts(counts, only_missing=True)
 
     async def set_counts(self, counts: dict[int, Counts]) -> None:
+        await self._write_counts(counts, only_missing=False)
+
+    async def _write_counts(self, counts: dict[int, Counts], *, only_missing: bool) -> None:
         if not counts:
             return
         with unavailable_on_error():
             async with self._redis.pipeline(transaction=False) as pipe:
-                for tweet_id, (likes, replies, reposts) in counts.items():
+                for tweet_id, value in counts.items():
                     key = self._keys.counts(tweet_id)
-                    pipe.hset(key, mapping={"l": likes, "r": replies, "p": reposts})
-                    pipe.expire(key, self._ttl)
+                    pipe.set(key, encode_counts(value), ex=self._ttl, nx=only_missing)
                 await pipe.execute()
 
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:

@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from roost.adapters.redis.connection import unavailable_on_error
+from roost.adapters.redis.engagement import decode_counts
 from roost.adapters.redis.keys import (
     FEED_SENTINEL,
     Keys,
@@ -185,21 +186,18 @@ if #lists > 0 then
   end
   ids = merged
 end
-if #ids == 0 then return {'ok', ids, {}, {}, {}} end
-local keys = {}
-local counts = {}
+if #ids == 0 then return {'ok', ids, {}, {}} end
+-- the tweets themselves are not read here: the API process keeps them (immutable, so an LRU
+-- in front of Redis serves nearly all), and moving 50 of them through Lua doubled the cost
+local count_keys = {}
 local flag_fields = {}
 for i, id in ipairs(ids) do
   local origin = origin_of(id)
-  keys[i] = ARGV[3] .. string.sub(id, 1, 19)
-  local found = redis.call('HMGET', ARGV[7] .. origin, 'l', 'r', 'p')
-  counts[#counts + 1] = found[1]
-  counts[#counts + 1] = found[2]
-  counts[#counts + 1] = found[3]
+  count_keys[i] = ARGV[3] .. origin
   flag_fields[#flag_fields + 1] = 'l' .. origin
   flag_fields[#flag_fields + 1] = 'p' .. origin
 end
-return {'ok', ids, redis.call('MGET', unpack(keys)), counts,
+return {'ok', ids, redis.call('MGET', unpack(count_keys)),
   redis.call('HMGET', KEYS[3], unpack(flag_fields))}
 """
 
@@ -257,11 +255,10 @@ class RedisHomeFeeds:
         args: list[str | int] = [
             "(" + member(before_id),
             limit,
-            self._keys.tweet_prefix,
+            self._keys.counts_prefix,
             FEED_SENTINEL,
             posts_before,
             posts_after,
-            self._keys.counts_prefix,
         ]
         keys = [
             self._keys.home_feed(owner_id),
@@ -278,7 +275,7 @@ class RedisHomeFeeds:
         if status == b"posts":
             return FeedSlice([], missing_author_posts=[int(author) for author in found[1]])
         entries = [parse_entry(raw) for raw in found[1]]
-        return _slice(entries, found[2], found[3], found[4])
+        return _slice(entries, found[2], found[3])
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         key = self._keys.pulled_authors(owner_id)
@@ -327,22 +324,15 @@ def _entry_args(entry: FeedEntry) -> list[str | int]:
     return [entry_member(entry), member(entry.origin_id) if entry.is_repost else ""]
 
 
-def _slice(entries: list[FeedEntry], bodies: Any, counts: Any, flags: Any) -> FeedSlice:
-    """What the page script found: cached bodies, and counts and flags by origin."""
-    rendered: dict[int, bytes] = {}
-    deleted: set[int] = set()
+def _slice(entries: list[FeedEntry], counts: Any, flags: Any) -> FeedSlice:
+    """What the page script found: the cached counts and the reader's flags, by origin."""
     known_counts: dict[int, Counts] = {}
     known_flags: dict[int, Flags] = {}
     for i, entry in enumerate(entries):
-        body = bodies[i]
-        if body:
-            rendered[entry.tweet_id] = body
-        elif body == b"":
-            deleted.add(entry.tweet_id)
-        likes, replies, reposts = counts[3 * i : 3 * i + 3]
-        if likes is not None and replies is not None and reposts is not None:
-            known_counts[entry.origin_id] = Counts(int(likes), int(replies), int(reposts))
+        found = decode_counts(counts[i])
+        if found is not None:
+            known_counts[entry.origin_id] = found
         liked, reposted = flags[2 * i : 2 * i + 2]
         if liked is not None and reposted is not None:
             known_flags[entry.origin_id] = Flags(liked == b"1", reposted == b"1")
-    return FeedSlice(entries, rendered, frozenset(deleted), known_counts, known_flags)
+    return FeedSlice(entries, known_counts, known_flags)

@@ -76,12 +76,13 @@ class Keys:
         return f"{self.tweet_prefix}{member(tweet_id)}"
 
     def counts(self, tweet_id: int) -> str:
-        """A post's engagement counts (a hash: l, r, p)."""
+        """A post's engagement counts (a string: "likes replies reposts"; a string, not a
+        hash, so that the feed script reads a page's counts in the MGET of its tweets)."""
         return f"{self.counts_prefix}{member(tweet_id)}"
 
     @property
     def counts_prefix(self) -> str:
-        return f"{self.prefix}c:"
+        return f"{self.prefix}n:"  # "c:" held the hashes of earlier versions
 
     def acts(self, user_id: int) -> str:
         """What the user liked and reposted (a hash: l<post> and p<post>, "1" or "0")."""

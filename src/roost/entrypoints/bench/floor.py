@@ -3,8 +3,8 @@ application logic (no framework, no authentication, no service), on the same ser
 
 - ``GET /hello``: a constant body.
 - ``GET /bare-feed?user=ID``: the feed store's page for that user (scaled: the one Redis script
-  call of a feed read, which also returns the cached tweets), spliced as the API splices it.
-  Embedded, the store is SQL and returns ids only: the floor is that one query, unhydrated.
+  call of a feed read) and its tweets from the tweet cache (the in-process LRU, warm after the
+  first reads), spliced as the API splices them. Embedded, the store is SQL: one query.
 
 Run with ``python -m roost.entrypoints.bench.floor --port P`` and the API's environment.
 """
@@ -50,8 +50,8 @@ class FloorApp:
         user_id = int(scope["query_string"].partition(b"=")[2])
         assert self._roost is not None
         found = await self._roost.feeds.page(user_id, MAX_ID, LIMIT)
-        rendered = {} if found is None else found.rendered
         ids = [entry.tweet_id for entry in found.entries] if found else []
+        rendered = await self._roost.hydrator.rendered(ids)
         items = [rendered[i] for i in ids if i in rendered]
         return b'{"items":[' + b",".join(items) + b'],"next_cursor":null}'
 
