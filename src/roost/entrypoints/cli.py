@@ -122,7 +122,8 @@ def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> 
     from roost.entrypoints.rest.app import create_app
     from roost.entrypoints.server import run_server
 
-    run_server(create_app(settings, run_consumers=run_consumers), host, port)
+    app = create_app(settings, run_consumers=run_consumers)
+    run_server(app, host, port, settings.http_server)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> None:

@@ -83,7 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="the floor endpoints of roost bench http")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    run_server(FloorApp(Settings()), "127.0.0.1", args.port)
+    settings = Settings()
+    run_server(FloorApp(settings), "127.0.0.1", args.port, settings.http_server)
 
 
 if __name__ == "__main__":
