@@ -272,7 +272,9 @@ def build(settings: Settings) -> Roost:
                 notifications.handle_batch,
             ),
             ConsumerSpec("counts", outbox, counts.handle, doorbells.new(), counts.handle_batch),
-            ConsumerSpec("analytics", outbox, counting.handle, doorbells.new()),
+            ConsumerSpec(
+                "analytics", outbox, counting.handle, doorbells.new(), counting.handle_batch
+            ),
         ]
         outbox_readers = [spec.name for spec in consumers]
     else:
@@ -294,7 +296,7 @@ def build(settings: Settings) -> Roost:
                 "notifications", stream, notifications.handle, None, notifications.handle_batch
             ),
             ConsumerSpec("counts", stream, counts.handle, None, counts.handle_batch),
-            ConsumerSpec("analytics", stream, counting.handle, None),
+            ConsumerSpec("analytics", stream, counting.handle, None, counting.handle_batch),
         ]
         assert isinstance(fast.signals, RedisSignals)
         background.append(fast.signals.listen)

@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from roost.domain.analytics import Count, Metric, Period, TweetCounter, TweetStats
+from roost.domain.analytics import EventCounts, Metric, Period, TweetStats
 from roost.domain.events import Event, NewEvent
 from roost.domain.notifications import Notification, NotificationGroup, NotificationType
 from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
@@ -449,14 +449,9 @@ class AnalyticsStore(Protocol):
     """Analytics counters in the source of truth: hourly and daily rollups, per-tweet totals.
     Writes add to what is stored, so any number of processes can write at once."""
 
-    async def count_event(
-        self,
-        event_id: int,
-        counts: Sequence[Count],
-        tweets: Sequence[tuple[int, TweetCounter, int]],
-    ) -> bool:
-        """Add an event's counts, once: False (and nothing changes) when the event was counted
-        before."""
+    async def count_events(self, counted: Mapping[int, EventCounts]) -> int:
+        """Add the counts of events (by event id), each once, in one transaction: an event
+        counted before changes nothing. Returns how many were new."""
 
     async def add_usage(self, batch: UsageBatch) -> None:
         """Add a flush of usage: impressions per tweet and per author's day, service-wide
@@ -465,8 +460,8 @@ class AnalyticsStore(Protocol):
     async def set_active_users(self, day: datetime, count: int) -> None:
         """Record the day's active users (never lowering what is stored)."""
 
-    async def links(self, tweet_id: int) -> tuple[int | None, int | None]:
-        """(replied-to id, reposted id) of ``tweet_id``, deleted or not."""
+    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+        """(replied-to id, reposted id) of these tweets, deleted ones too."""
 
     async def tweet_stats(self, tweet_id: int) -> TweetStats: ...
 

@@ -8,7 +8,7 @@ summed by key and written in key order, so two writers lock them in the same ord
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from roost.adapters.sql.tables import (
 from roost.domain.analytics import (
     SERVICE,
     Count,
+    EventCounts,
     Metric,
     Period,
     TweetCounter,
@@ -45,26 +46,28 @@ class SqlAnalytics:
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
 
-    async def count_event(
-        self,
-        event_id: int,
-        counts: Sequence[Count],
-        tweets: Sequence[tuple[int, TweetCounter, int]],
-    ) -> bool:
+    async def count_events(self, counted: Mapping[int, EventCounts]) -> int:
+        if not counted:
+            return 0
         async with self._engines.writer.begin() as conn:
+            claim = insert_ignoring_duplicates(conn.dialect.name, analytics_events)
             claimed = await conn.execute(
-                insert_ignoring_duplicates(conn.dialect.name, analytics_events).values(
-                    event_id=event_id
+                claim.values([{"event_id": event_id} for event_id in sorted(counted)]).returning(
+                    analytics_events.c.event_id
                 )
             )
-            if claimed.rowcount == 0:
-                return False
-            await self._add_rollups(conn, _rollup_rows(counts))
-            for counter in TweetCounter:
-                await self._add_tweet_counts(
-                    conn, counter, Counter({t: d for t, c, d in tweets if c is counter})
-                )
-        return True
+            new = [counted[event_id] for event_id in claimed.scalars()]
+            await self._add_rollups(conn, _rollup_rows(c for found in new for c in found.counts))
+            deltas: dict[TweetCounter, Counter[int]] = {
+                counter: Counter() for counter in TweetCounter
+            }
+            for found in new:
+                for tweet_id, counter, delta in found.tweets:
+                    deltas[counter][tweet_id] += delta
+            for counter, by_tweet in deltas.items():
+                changed = Counter({tweet_id: d for tweet_id, d in by_tweet.items() if d})
+                await self._add_tweet_counts(conn, counter, changed)
+        return len(new)
 
     async def add_usage(self, batch: UsageBatch) -> None:
         async with self._engines.writer.begin() as conn:
@@ -100,11 +103,18 @@ class SqlAnalytics:
                 )
             )
 
-    async def links(self, tweet_id: int) -> tuple[int | None, int | None]:
-        query = select(tweets.c.in_reply_to, tweets.c.repost_of).where(tweets.c.id == tweet_id)
+    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+        found: dict[int, tuple[int | None, int | None]] = {}
         async with self._engines.reader.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return (row[0], row[1]) if row else (None, None)
+            for start in range(0, len(tweet_ids), _LOOKUP_CHUNK):
+                chunk = list(tweet_ids[start : start + _LOOKUP_CHUNK])
+                query = select(tweets.c.id, tweets.c.in_reply_to, tweets.c.repost_of).where(
+                    tweets.c.id.in_(chunk)
+                )
+                found.update(
+                    {row.id: (row.in_reply_to, row.repost_of) for row in await conn.execute(query)}
+                )
+        return found
 
     async def tweet_stats(self, tweet_id: int) -> TweetStats:
         query = select(
