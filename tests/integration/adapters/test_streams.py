@@ -4,6 +4,7 @@ hand each event to one worker, take over from dead ones, and set aside poison ev
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -44,6 +45,21 @@ async def test_racing_relays_append_each_event_once(redis: Redis, redis_prefix: 
     for event in batch[:3]:
         await second.publish(event)  # the second relay is behind: nothing is appended again
     assert await redis.xlen(keys.events) == 5
+
+
+async def test_a_relay_behind_appends_only_the_new_events_of_its_batch(
+    redis: Redis, redis_prefix: str
+) -> None:
+    keys = Keys(redis_prefix)
+    first, second = (
+        RedisStreamPublisher(redis, keys, 10_000),
+        RedisStreamPublisher(redis, keys, 10_000),
+    )
+    batch = events(6)
+    await first.publish_batch(batch[:4])
+    await second.publish_batch(batch)  # two already there, two new
+    entries = await redis.xrange(keys.events)
+    assert [json.loads(fields[b"payload"])["n"] for _, fields in entries] == [1, 2, 3, 4, 5, 6]
 
 
 async def test_each_event_goes_to_one_worker_of_a_group_and_to_every_group(

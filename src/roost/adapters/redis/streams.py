@@ -52,17 +52,31 @@ class RedisStreamPublisher:
         self._max_len = max_len
 
     async def publish(self, event: Event) -> None:
-        fields: dict[Any, Any] = {"type": event.type, "payload": json.dumps(event.payload)}
-        entry = stream_id(event)
+        await self.publish_batch([event])
+
+    async def publish_batch(self, batch: list[Event]) -> None:
+        """In order, in one round trip. An entry the stream already has (another relay, or
+        this one before a crash, appended it) is skipped, as one at a time."""
         with unavailable_on_error():
-            try:
-                await self._redis.xadd(
-                    self._stream, fields, id=entry, maxlen=self._max_len, approximate=True
-                )
-            except ResponseError as error:
-                if "equal or smaller" not in str(error):
-                    raise
-                await self._check_already_there(entry)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in batch:
+                    fields: dict[Any, Any] = {
+                        "type": event.type,
+                        "payload": json.dumps(event.payload),
+                    }
+                    pipe.xadd(
+                        self._stream,
+                        fields,
+                        id=stream_id(event),
+                        maxlen=self._max_len,
+                        approximate=True,
+                    )
+                results = await pipe.execute(raise_on_error=False)
+            for event, result in zip(batch, results, strict=True):
+                if isinstance(result, ResponseError) and "equal or smaller" in str(result):
+                    await self._check_already_there(stream_id(event))
+                elif isinstance(result, Exception):
+                    raise result
 
     async def _check_already_there(self, entry: str) -> None:
         if await self._redis.xrange(self._stream, entry, entry):
