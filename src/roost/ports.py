@@ -139,8 +139,8 @@ class MentionRepository(Protocol):
     async def add(self, mentioned: Mapping[int, Sequence[int]]) -> None:
         """Record the users each tweet (by id) mentions."""
 
-    async def of_tweet(self, tweet_id: int) -> list[int]:
-        """The users a tweet mentions."""
+    async def of_tweets(self, tweet_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The users each tweet mentions (tweets that mention nobody are left out)."""
 
 
 class NotificationRepository(Protocol):

@@ -9,6 +9,7 @@ live sessions are told (services/live.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import msgspec
 
@@ -57,6 +58,12 @@ Pending = tuple[int, NotificationType, int, int | None]  # recipient, type, acto
 _encoder = msgspec.json.Encoder()
 
 
+@dataclass(frozen=True, slots=True)
+class _NewPosts:
+    tweets: dict[int, Tweet]  # the new posts and the posts they reply to, live ones only
+    mentions: dict[int, list[int]]  # who each new post mentions
+
+
 class Notifications:
     def __init__(
         self,
@@ -83,8 +90,9 @@ class Notifications:
         per like); the recipients' live sessions are told after the commit."""
         notified: set[int] = set()
         async with self._uow() as uow:
+            posts = await self._new_posts(uow, batch)
             for event in batch:
-                notified |= await self._apply(uow, event)
+                notified |= await self._apply(uow, event, posts)
             await uow.commit()
         for recipient in sorted(notified):
             await self._live.notification(recipient)
@@ -178,7 +186,19 @@ class Notifications:
         tweets = await self._engagement.present(reader.id, rendered) if rendered else {}
         return {user_id: user_view(user) for user_id, user in actors.items()}, tweets
 
-    async def _apply(self, uow: UnitOfWork, event: Event) -> set[int]:
+    @staticmethod
+    async def _new_posts(uow: UnitOfWork, batch: Sequence[Event]) -> _NewPosts:
+        """The batch's new posts with what they mention and reply to, in three queries
+        whatever their number (a busy service posts a thousand a second)."""
+        ids = [int(e.payload["tweet_id"]) for e in batch if e.type == events.TWEET_CREATED]
+        if not ids:
+            return _NewPosts({}, {})
+        tweets = await uow.tweets.many(ids)
+        parents = [t.in_reply_to for t in tweets.values() if t.in_reply_to is not None]
+        tweets |= await uow.tweets.many([p for p in parents if p not in tweets])
+        return _NewPosts(tweets, await uow.mentions.of_tweets(ids))
+
+    async def _apply(self, uow: UnitOfWork, event: Event, posts: _NewPosts) -> set[int]:
         """Carry out one event; returns who got a new notification."""
         payload = event.payload
         pending: list[Pending] = []
@@ -187,8 +207,8 @@ class Notifications:
             if await uow.follows.exists(follower, followee):
                 pending = [(followee, NotificationType.FOLLOW, follower, None)]
         elif event.type == events.TWEET_CREATED:
-            tweet = await uow.tweets.get(int(payload["tweet_id"]))
-            pending = [] if tweet is None else await self._about_tweet(uow, tweet)
+            tweet = posts.tweets.get(int(payload["tweet_id"]))
+            pending = [] if tweet is None else self._about_tweet(tweet, posts)
         elif event.type == events.LIKE_CREATED:
             pending = await self._about_like(uow, int(payload["user_id"]), int(payload["tweet_id"]))
         elif event.type == events.LIKE_DELETED:
@@ -199,7 +219,7 @@ class Notifications:
         return await self._add(uow, event, pending)
 
     @staticmethod
-    async def _about_tweet(uow: UnitOfWork, tweet: Tweet) -> list[Pending]:
+    def _about_tweet(tweet: Tweet, posts: _NewPosts) -> list[Pending]:
         """A repost notifies the original's author; a reply the replied-to author; a mention
         each user mentioned (but not twice the one who got the reply)."""
         actor = tweet.author.id
@@ -208,11 +228,11 @@ class Notifications:
             return [(original.author.id, NotificationType.REPOST, actor, original.id)]
         pending: list[Pending] = []
         if tweet.in_reply_to is not None:
-            parent = await uow.tweets.get(tweet.in_reply_to)
+            parent = posts.tweets.get(tweet.in_reply_to)
             if parent is not None:
                 pending.append((parent.author.id, NotificationType.REPLY, actor, tweet.id))
         replied = {recipient for recipient, *_ in pending}
-        for user_id in await uow.mentions.of_tweet(tweet.id):
+        for user_id in posts.mentions.get(tweet.id, []):
             if user_id not in replied:
                 pending.append((user_id, NotificationType.MENTION, actor, tweet.id))
         return pending

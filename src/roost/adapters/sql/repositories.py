@@ -435,9 +435,14 @@ class SqlMentions:
         if rows:
             await self._conn.execute(mentions.insert(), rows)
 
-    async def of_tweet(self, tweet_id: int) -> list[int]:
-        query = select(mentions.c.user_id).where(mentions.c.tweet_id == tweet_id)
-        return list((await self._conn.execute(query)).scalars())
+    async def of_tweets(self, tweet_ids: Sequence[int]) -> dict[int, list[int]]:
+        query = select(mentions.c.tweet_id, mentions.c.user_id).where(
+            mentions.c.tweet_id.in_(list(tweet_ids))
+        )
+        found: dict[int, list[int]] = {}
+        for tweet_id, user_id in await self._conn.execute(query):
+            found.setdefault(tweet_id, []).append(user_id)
+        return found
 
 
 class SqlFollows:
