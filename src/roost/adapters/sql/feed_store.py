@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union,
     update,
 )
@@ -102,9 +103,12 @@ class SqlHomeFeeds:
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
         values = {"owner": owner_id, "before": before_id, "limit": limit}
         async with self._engines.reader.connect() as conn:
-            if await self._state(conn, owner_id) != FRESH:
-                return None
-            return FeedSlice([FeedEntry(*row) for row in await conn.execute(self._page, values)])
+            rows = (await conn.execute(self._page, values)).all()
+        if not rows or rows[0][0] != FRESH:
+            return None
+        # an empty page is one row with no entry (see _page_query)
+        entries = [FeedEntry(i, o) for _, i, o in rows if i is not None and o is not None]
+        return FeedSlice(entries)
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         """Derived from ``users.pulled`` in the page query: nothing to store."""
@@ -180,7 +184,7 @@ class SqlHomeFeeds:
         await conn.execute(self._trim, [{"owner": owner} for owner in owner_ids])
 
 
-def _page_query() -> Select[int, int]:
+def _page_query() -> Select[str, int | None, int | None]:
     """A page of a feed, ``:limit`` entries below ``:before``, for the feed of ``:owner``:
     its pushed entries merged with the posts of the authors it pulls."""
     owner: BindParameter[int] = bindparam("owner")
@@ -227,4 +231,13 @@ def _page_query() -> Select[int, int]:
     pushed = pushed.order_by(feeds_tweets.c.tweet_id.desc()).limit(limit)
     pulled = pulled.order_by(tweets.c.id.desc()).limit(limit)
     merged = union(pushed.subquery().select(), pulled.subquery().select()).subquery()
-    return select(merged.c.id, merged.c.origin).order_by(merged.c.id.desc()).limit(limit)
+    page = select(merged.c.id, merged.c.origin).order_by(merged.c.id.desc()).limit(limit)
+    # With the feed's state, in the same statement: one row with no entry when the page is
+    # empty, no row when the feed does not exist.
+    entries = page.subquery()
+    return (
+        select(feeds.c.state, entries.c.id, entries.c.origin)
+        .outerjoin(entries, true())
+        .where(feeds.c.id == owner)
+        .order_by(entries.c.id.desc())
+    )
