@@ -262,9 +262,10 @@ class FeedSlice:
 
     ``rendered`` holds the serialised tweets a store could return in the same round trip;
     ``deleted`` the ids it knows were deleted. Ids in neither are hydrated from the tweet cache.
-    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are all the engagement cached
-    for these entries (the Redis store reads it in the same script; embedded mode caches none):
-    what is missing is loaded from SQL.
+    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are engagement the store had
+    at hand. With ``cache_read`` they are all the engagement cache holds for these entries (the
+    Redis store reads it in the same script), so what is missing is loaded from SQL; a store
+    that does not read the cache (SQL) says ``cache_read=False`` and the service reads it first.
     A store that lacks what the merge needs says so instead: it does not know which authors
     the reader pulls, or it lacks those authors' recent posts; the service rebuilds them.
     """
@@ -274,6 +275,7 @@ class FeedSlice:
     deleted: frozenset[int] = frozenset()
     counts: dict[int, Counts] = field(default_factory=dict)
     flags: dict[int, Flags] = field(default_factory=dict)
+    cache_read: bool = True
     pulled_authors_known: bool = True
     missing_author_posts: list[int] = field(default_factory=list)
 

@@ -108,7 +108,7 @@ class SqlHomeFeeds:
             return None
         # an empty page is one row with no entry (see _page_query)
         entries = [FeedEntry(i, o) for _, i, o in rows if i is not None and o is not None]
-        return FeedSlice(entries)
+        return FeedSlice(entries, cache_read=False)  # engagement: the service asks the cache
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         """Derived from ``users.pulled`` in the page query: nothing to store."""
