@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from roost.adapters.clock import SystemClock
-from roost.adapters.local.engagement import NoEngagementCache
+from roost.adapters.local.engagement import LruEngagementCache
 from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
 from roost.adapters.local.signals import LocalSignals
@@ -368,7 +368,9 @@ def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _F
     return _FastLayer(
         feeds=SqlHomeFeeds(engines, settings.feed_max_items),
         tweet_cache=lru,
-        engagement=NoEngagementCache(),
+        engagement=LruEngagementCache(
+            settings.engagement_cache_size, settings.engagement_cache_seconds
+        ),
         rate_limiter=LocalRateLimiter(),
         signals=LocalSignals(),
         active_users=SqlActiveUsers(engines),

@@ -55,7 +55,12 @@ class Settings(BaseSettings):
         86_400, ge=1, description="How long Redis keeps a serialised tweet"
     )
     engagement_cache_seconds: int = Field(
-        600, ge=1, description="How long Redis keeps a post's counts (bounds how long one may lag)"
+        600, ge=1, description="How long a post's counts stay cached (bounds how long one may lag)"
+    )
+    engagement_cache_size: int = Field(
+        100_000,
+        ge=0,
+        description="Posts' counts, and as many readers' flags on posts, kept in memory (embedded)",
     )
     rate_limit_actions_per_minute: int = Field(
         600, ge=1, description="Likes and unlikes per user per minute"

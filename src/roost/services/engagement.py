@@ -81,8 +81,7 @@ class Engagement:
         counts: dict[int, Counts],
         flags: dict[int, Flags],
     ) -> None:
-        """What the cache lacked, in one query (embedded mode, which caches nothing, reads
-        every page's engagement this way), then cached."""
+        """What the cache lacked, in one query, then cached."""
         missing = [o for o in origins if o not in counts or o not in flags]
         if not missing:
             return

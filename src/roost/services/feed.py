@@ -99,7 +99,9 @@ class HomeFeed:
         except StoreUnavailable:
             log.warning("feed store unavailable; serving the feed of %s by pull", reader.id)
         pulled = await self._pull(reader.id)
-        return FeedSlice(_one_per_origin([e for e in pulled if e.tweet_id < before])[:count])
+        entries = _one_per_origin([e for e in pulled if e.tweet_id < before])[:count]
+        # Its engagement from SQL: in scaled mode the engagement cache is in the store's Redis.
+        return FeedSlice(entries, cache_read=True)
 
     async def rebuild(self, user_id: int) -> None:
         """Rebuild a feed from SQL now (`roost feeds rebuild`), whatever the store holds."""
@@ -159,7 +161,7 @@ class HomeFeed:
             origins=dict(entries),
             counts=found.counts,
             flags=found.flags,
-            cache_read=True,
+            cache_read=found.cache_read,
         )
 
 

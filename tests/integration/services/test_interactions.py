@@ -109,6 +109,20 @@ async def test_a_repost_enters_feeds_as_the_reposter_showing_the_original_once(
     assert engagement(await tweet(roost, carol, post.id)) == (0, 0, 0, False, False)
 
 
+async def test_deleting_one_s_repost_undoes_it_at_once_for_the_reposter(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    post = await roost.publishing.publish(alice, "shared, then not")
+    repost, _ = await roost.interactions.repost(bob, post.id)
+    await fanout.drain()
+    assert engagement((await feed(roost, bob))[0]) == (0, 0, 1, False, True)  # now cached
+    await roost.publishing.delete(bob, repost.id)
+    assert engagement(await tweet(roost, bob, post.id))[4] is False
+    await fanout.drain()
+    assert engagement(await tweet(roost, bob, post.id)) == (0, 0, 0, False, False)
+
+
 async def test_deleting_a_post_takes_its_reposts_with_it(
     roost: Roost, fanout: Consumers, make_user: MakeUser
 ) -> None:

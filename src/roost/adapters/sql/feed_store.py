@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, and_, bindparam, func, literal, select, union, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
@@ -36,6 +48,8 @@ class SqlHomeFeeds:
         self._trim = feeds_tweets.delete().where(
             feeds_tweets.c.feed_id == bindparam("owner"), feeds_tweets.c.tweet_id < cutoff
         )
+        # Built once: building it for each page took twice the CPU SQLite takes to run it.
+        self._page = _page_query()
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         """An entry whose origin a feed already shows is ignored by the unique index on
@@ -87,52 +101,14 @@ class SqlHomeFeeds:
         return oldest
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
-        origin = func.coalesce(tweets.c.repost_of, tweets.c.id)
-        pushed = select(
-            feeds_tweets.c.tweet_id.label("id"), feeds_tweets.c.origin_id.label("origin")
-        ).where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.tweet_id < before_id)
-        pulled_authors = (
-            select(followers.c.followee_id)
-            .join(users, users.c.id == followers.c.followee_id)
-            .where(followers.c.follower_id == owner_id, users.c.pulled.is_(True))
-        )
-        earlier, original = tweets.alias("earlier"), tweets.alias("original")
-        pulled = select(tweets.c.id, origin.label("origin")).where(
-            tweets.c.author_id.in_(pulled_authors),
-            tweets.c.deleted_at.is_(None),
-            tweets.c.id < before_id,
-            # one entry per origin: none the pushed feed shows, none an older pulled entry shows
-            # (an earlier repost of the same original, or the original itself); each check is
-            # an index lookup, and none for an original
-            ~select(feeds_tweets.c.tweet_id)
-            .where(feeds_tweets.c.feed_id == owner_id, feeds_tweets.c.origin_id == origin)
-            .exists(),
-            ~select(earlier.c.id)
-            .where(
-                earlier.c.repost_of == tweets.c.repost_of,
-                earlier.c.id < tweets.c.id,
-                earlier.c.author_id.in_(pulled_authors),
-                earlier.c.deleted_at.is_(None),
-            )
-            .exists(),
-            ~select(original.c.id)
-            .where(
-                original.c.id == tweets.c.repost_of,
-                original.c.author_id.in_(pulled_authors),
-                original.c.deleted_at.is_(None),
-            )
-            .exists(),
-        )
-        # Each side is cut to the page before the merge, so a page never reads every post of
-        # every pulled author; UNION then drops an entry that is both pushed and pulled.
-        pushed = pushed.order_by(feeds_tweets.c.tweet_id.desc()).limit(limit)
-        pulled = pulled.order_by(tweets.c.id.desc()).limit(limit)
-        merged = union(pushed.subquery().select(), pulled.subquery().select()).subquery()
-        query = select(merged.c.id, merged.c.origin).order_by(merged.c.id.desc()).limit(limit)
+        values = {"owner": owner_id, "before": before_id, "limit": limit}
         async with self._engines.reader.connect() as conn:
-            if await self._state(conn, owner_id) != FRESH:
-                return None
-            return FeedSlice([FeedEntry(*row) for row in await conn.execute(query)])
+            rows = (await conn.execute(self._page, values)).all()
+        if not rows or rows[0][0] != FRESH:
+            return None
+        # an empty page is one row with no entry (see _page_query)
+        entries = [FeedEntry(i, o) for _, i, o in rows if i is not None and o is not None]
+        return FeedSlice(entries, cache_read=False)  # engagement: the service asks the cache
 
     async def set_pulled_authors(self, owner_id: int, author_ids: Sequence[int]) -> None:
         """Derived from ``users.pulled`` in the page query: nothing to store."""
@@ -206,3 +182,62 @@ class SqlHomeFeeds:
     async def _trim_feeds(self, conn: AsyncConnection, owner_ids: Sequence[int]) -> None:
         """Keep each feed's newest ``max_items`` entries (one index walk per feed)."""
         await conn.execute(self._trim, [{"owner": owner} for owner in owner_ids])
+
+
+def _page_query() -> Select[str, int | None, int | None]:
+    """A page of a feed, ``:limit`` entries below ``:before``, for the feed of ``:owner``:
+    its pushed entries merged with the posts of the authors it pulls."""
+    owner: BindParameter[int] = bindparam("owner")
+    before: BindParameter[int] = bindparam("before")
+    limit: BindParameter[int] = bindparam("limit")
+    origin = func.coalesce(tweets.c.repost_of, tweets.c.id)
+    pushed = select(
+        feeds_tweets.c.tweet_id.label("id"), feeds_tweets.c.origin_id.label("origin")
+    ).where(feeds_tweets.c.feed_id == owner, feeds_tweets.c.tweet_id < before)
+    pulled_authors = (
+        select(followers.c.followee_id)
+        .join(users, users.c.id == followers.c.followee_id)
+        .where(followers.c.follower_id == owner, users.c.pulled.is_(True))
+    )
+    earlier, original = tweets.alias("earlier"), tweets.alias("original")
+    pulled = select(tweets.c.id, origin.label("origin")).where(
+        tweets.c.author_id.in_(pulled_authors),
+        tweets.c.deleted_at.is_(None),
+        tweets.c.id < before,
+        # one entry per origin: none the pushed feed shows, none an older pulled entry shows
+        # (an earlier repost of the same original, or the original itself); each check is
+        # an index lookup, and none for an original
+        ~select(feeds_tweets.c.tweet_id)
+        .where(feeds_tweets.c.feed_id == owner, feeds_tweets.c.origin_id == origin)
+        .exists(),
+        ~select(earlier.c.id)
+        .where(
+            earlier.c.repost_of == tweets.c.repost_of,
+            earlier.c.id < tweets.c.id,
+            earlier.c.author_id.in_(pulled_authors),
+            earlier.c.deleted_at.is_(None),
+        )
+        .exists(),
+        ~select(original.c.id)
+        .where(
+            original.c.id == tweets.c.repost_of,
+            original.c.author_id.in_(pulled_authors),
+            original.c.deleted_at.is_(None),
+        )
+        .exists(),
+    )
+    # Each side is cut to the page before the merge, so a page never reads every post of
+    # every pulled author; UNION then drops an entry that is both pushed and pulled.
+    pushed = pushed.order_by(feeds_tweets.c.tweet_id.desc()).limit(limit)
+    pulled = pulled.order_by(tweets.c.id.desc()).limit(limit)
+    merged = union(pushed.subquery().select(), pulled.subquery().select()).subquery()
+    page = select(merged.c.id, merged.c.origin).order_by(merged.c.id.desc()).limit(limit)
+    # With the feed's state, in the same statement: one row with no entry when the page is
+    # empty, no row when the feed does not exist.
+    entries = page.subquery()
+    return (
+        select(feeds.c.state, entries.c.id, entries.c.origin)
+        .outerjoin(entries, true())
+        .where(feeds.c.id == owner)
+        .order_by(entries.c.id.desc())
+    )
