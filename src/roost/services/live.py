@@ -87,7 +87,11 @@ class LiveUpdates:
         self.admit(user_id)
         session = LiveSession(user_id)
         self._sessions[user_id].add(session)
-        await self._load_authors(session)
+        try:
+            await self._load_authors(session)
+        except BaseException:  # cancelled (the client left) or failed: not left counted
+            self.close(session)
+            raise
         return session
 
     def close(self, session: LiveSession) -> None:
