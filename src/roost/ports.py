@@ -192,6 +192,13 @@ class FollowRepository(Protocol):
     ) -> list[tuple[int, datetime | None]]:
         """A batch of (follower id, last seen) above ``after_id`` in id order, for fanout."""
 
+    async def followers_of_many(
+        self, user_ids: Sequence[int], limit: int
+    ) -> list[tuple[int, int, datetime | None]]:
+        """(followee id, follower id, follower's last seen) for the followers of these users,
+        ordered by followee then follower, at most ``limit`` rows: the fanout of many posts
+        by authors with few followers reads them in one query."""
+
     async def followee_ids(self, user_id: int) -> list[int]:
         """Everyone the user follows."""
 
