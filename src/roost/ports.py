@@ -300,6 +300,11 @@ class HomeFeeds(Protocol):
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         """Add one entry to the feeds that exist; returns how many entries were new."""
 
+    async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
+        """``push`` each entry to its feeds, in order, as many calls one after another would,
+        but in one round trip (the fanout of a run of new posts); returns how many entries
+        were new."""
+
     async def drop(self, owner_ids: Sequence[int]) -> None:
         """Forget feeds (their owners went inactive): the next read rebuilds them."""
 
@@ -332,8 +337,9 @@ class HomeFeeds(Protocol):
     async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Store an author's recent posts (rebuilt from SQL), for pulling."""
 
-    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
-        """Add a new post to the author's recent posts, if they are stored."""
+    async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
+        """Add new posts (author id, entry), in order, to their authors' recent posts where
+        those are stored; one round trip."""
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None: ...
 

@@ -75,7 +75,7 @@ class Fanout:
             author = await uow.users.get(author_id)
         if tweet is None or author is None:  # deleted since
             return
-        await self._feeds.add_author_post(author_id, tweet.entry)
+        await self._feeds.add_author_posts([(author_id, tweet.entry)])
         await self._feeds.push(tweet.entry, [author_id])
         if author.pulled:
             self._metrics.skipped("celebrity", author.followers_count)

@@ -3,8 +3,9 @@ the two structures of the pull model: each author's recent posts, and each reade
 pulled authors (the celebrities they follow).
 
 Entries are tweet ids, and for a repost also the id of the original it shows (see keys.py); a
-list holds one entry per original. Every write is one round trip: a batch of up to 1,000 feeds
-per script call during fanout (`roost bench fanout` measures it). A read is one round trip
+list holds one entry per original. Every write is one round trip: during fanout a batch of up
+to 1,000 feeds per script call, for one post of many followers (`roost bench fanout` measures
+it) or for a run of posts of few followers each. A read is one round trip
 too: the page script reads the feed, merges the recent posts of the pulled authors, and returns
 the cached tweets with them, their counts and the reader's likes and reposts.
 Structures that are missing (never built, evicted, lost with Redis) are rebuilt from SQL by the
@@ -54,16 +55,28 @@ local function add_entry(list, entry, origin, max_items)
 end
 """
 
-# KEYS: feeds. ARGV: entry, origin, max items. Adds to the feeds that exist, trims each.
+# KEYS: the lists of each entry, those of one entry after those of the one before. ARGV: max
+# items, then for each entry in order: entry, origin, and how many of KEYS are its lists. Adds
+# each entry to those of its lists that exist (home feeds, or authors' recent posts) and trims
+# them before the next entry, as one call per entry would. A list that exists keeps existing
+# (the sentinel is never trimmed) and one that does not is never created, so each is looked up
+# once. Returns how many entries were added.
 _PUSH = (
     _ADD_ENTRY
     + """
 local added = 0
-local max_items = tonumber(ARGV[3])
-for _, feed in ipairs(KEYS) do
-  if redis.call('EXISTS', feed) == 1 then
-    added = added + add_entry(feed, ARGV[1], ARGV[2], max_items)
-    redis.call('ZREMRANGEBYRANK', feed, 1, -(max_items + 1))
+local max_items = tonumber(ARGV[1])
+local exists = {}
+local k = 0
+for i = 2, #ARGV, 3 do
+  for _ = 1, tonumber(ARGV[i + 2]) do
+    k = k + 1
+    local list = KEYS[k]
+    if exists[list] == nil then exists[list] = redis.call('EXISTS', list) == 1 end
+    if exists[list] then
+      added = added + add_entry(list, ARGV[i], ARGV[i + 1], max_items)
+      redis.call('ZREMRANGEBYRANK', list, 1, -(max_items + 1))
+    end
   end
 end
 return added
@@ -220,13 +233,13 @@ class RedisHomeFeeds:
         self._page = redis.register_script(_PAGE)
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
-        if not owner_ids:
-            return 0
-        feeds = [self._keys.home_feed(owner) for owner in owner_ids]
-        args = [*_entry_args(entry), self._max_items]
-        with unavailable_on_error():
-            added = await self._push(keys=feeds, args=args)
-        return int(added)
+        return await self.push_many([(entry, owner_ids)])
+
+    async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
+        home_feed = self._keys.home_feed
+        return await self._add_to_lists(
+            [(entry, [home_feed(owner) for owner in owner_ids]) for entry, owner_ids in pushes]
+        )
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
         feeds = [self._keys.home_feed(owner) for owner in owner_ids]
@@ -296,8 +309,10 @@ class RedisHomeFeeds:
         """Merged into what is there, never replacing it: a post added meanwhile stays."""
         await self._merge_into(self._keys.author_posts(author_id), entries, create=True)
 
-    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
-        await self._merge_into(self._keys.author_posts(author_id), [entry], create=False)
+    async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
+        await self._add_to_lists(
+            [(entry, [self._keys.author_posts(author_id)]) for author_id, entry in posts]
+        )
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
         await self._remove_entries([self._keys.author_posts(author_id)], [entry])
@@ -306,6 +321,20 @@ class RedisHomeFeeds:
         if keys:
             with unavailable_on_error():
                 await self._redis.unlink(*keys)
+
+    async def _add_to_lists(self, additions: Sequence[tuple[FeedEntry, list[str]]]) -> int:
+        """One script call for any number of entries, each to any number of lists."""
+        keys: list[str] = []
+        args: list[str | int] = [self._max_items]
+        for entry, lists in additions:
+            if lists:
+                keys += lists
+                args += [*_entry_args(entry), len(lists)]
+        if not keys:
+            return 0
+        with unavailable_on_error():
+            added = await self._push(keys=keys, args=args)
+        return int(added)
 
     async def _merge_into(self, key: str, entries: Sequence[FeedEntry], *, create: bool) -> None:
         """Oldest first: of two entries showing one origin, the first to arrive stays."""
