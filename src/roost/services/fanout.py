@@ -82,7 +82,7 @@ class Fanout:
         else:
             await self._push_to_followers(tweet.entry, author_id)
         self._metrics.fanout_lag((self._clock.now() - tweet.created_at).total_seconds())
-        await self._live.feed_entry(tweet.id, author_id)
+        await self._live.feed_entries([(tweet.id, author_id)])
 
     async def _push_to_followers(self, entry: FeedEntry, author_id: int) -> None:
         now = self._clock.now()
