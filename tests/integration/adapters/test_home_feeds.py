@@ -204,6 +204,19 @@ async def test_push_many_is_the_pushes_one_after_another(store: HomeFeeds) -> No
         await store.push_many(pushes)
 
 
+async def test_dropped_feeds_are_missing_until_materialised(store: HomeFeeds) -> None:
+    await store.push(FeedEntry(20, 10), OWNERS)  # a repost: indexed by its original
+    await store.drop([OWNERS[0], OWNERS[1], 999])
+    assert await store.push(original(30), OWNERS) == 1
+    assert await store.page(OWNERS[0], MAX_ID, 10) is None
+    assert await store.page(OWNERS[1], MAX_ID, 10) is None
+    assert await ids(store, OWNERS[2]) == [30, 20]
+    await store.materialise(OWNERS[0], originals(10))
+    await store.set_pulled_authors(OWNERS[0], [])
+    assert await ids(store, OWNERS[0]) == [10]  # nothing of the dropped feed is left over
+    await store.drop([])
+
+
 async def test_new_posts_join_their_authors_stored_posts_in_order(backend: Backend) -> None:
     store = backend.store
     await backend.pull(OWNERS[0], AUTHOR)
@@ -255,5 +268,19 @@ async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
         assert found is not None
         assert found.rendered == {3: b'{"id":"3"}'}
         assert found.deleted == frozenset({2})
+    finally:
+        await redis.aclose()
+
+
+async def test_a_dropped_redis_feed_leaves_no_key(redis_prefix: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    keys = Keys(redis_prefix)
+    store = RedisHomeFeeds(redis, keys, CAP)
+    try:
+        for owner in (201, 202):
+            await store.materialise(owner, [FeedEntry(20, 10)])  # a repost: indexed
+        assert await redis.exists(keys.home_feed(201), keys.home_feed(201) + ":o") == 2
+        await store.drop([201, 202])
+        assert await redis.keys(f"{redis_prefix}*") == []
     finally:
         await redis.aclose()

@@ -25,7 +25,6 @@ from roost.adapters.redis.keys import (
     Keys,
     entry_member,
     member,
-    originals,
     parse_entry,
 )
 from roost.domain.tweets import Counts, FeedEntry, Flags
@@ -55,23 +54,24 @@ local function add_entry(list, entry, origin, max_items)
 end
 """
 
-# KEYS: the lists of each entry, those of one entry after those of the one before. ARGV: max
-# items, then for each entry in order: entry, origin, and how many of KEYS are its lists. Adds
-# each entry to those of its lists that exist (home feeds, or authors' recent posts) and trims
-# them before the next entry, as one call per entry would. A list that exists keeps existing
-# (the sentinel is never trimmed) and one that does not is never created, so each is looked up
-# once. Returns how many entries were added.
+# ARGV: max items, the parts of a list's key around its owner's id, then for each entry in
+# order: entry, origin, and the ids of the owners of its lists joined by ",". Adds each entry
+# to those of its lists that exist (home feeds, or authors' recent posts) and trims them before
+# the next entry, as one call per entry would. A list that exists keeps existing (the sentinel
+# is never trimmed) and one that does not is never created, so each is looked up once. Owners
+# travel as one string an entry, not a key each: packing thousands of arguments was most of
+# the client's cost of a push (`bench/fanout_batches.py`). It builds keys it was not given, so
+# it needs a single Redis, not a Cluster (pushes to many feeds span slots anyway). Returns how
+# many entries were added.
 _PUSH = (
     _ADD_ENTRY
     + """
 local added = 0
 local max_items = tonumber(ARGV[1])
 local exists = {}
-local k = 0
-for i = 2, #ARGV, 3 do
-  for _ = 1, tonumber(ARGV[i + 2]) do
-    k = k + 1
-    local list = KEYS[k]
+for i = 4, #ARGV, 3 do
+  for owner in string.gmatch(ARGV[i + 2], '[^,]+') do
+    local list = ARGV[2] .. owner .. ARGV[3]
     if exists[list] == nil then exists[list] = redis.call('EXISTS', list) == 1 end
     if exists[list] then
       added = added + add_entry(list, ARGV[i], ARGV[i + 1], max_items)
@@ -82,6 +82,17 @@ end
 return added
 """
 )
+
+# ARGV: the parts of a feed's key around its owner's id, then the owners' ids joined by ",".
+# Unlinks each feed and its originals index: one argument for any number of feeds, as _PUSH
+# (fanout drops the feeds of every inactive follower of each post, most of them dropped before).
+_DROP = """
+for owner in string.gmatch(ARGV[3], '[^,]+') do
+  local feed = ARGV[1] .. owner .. ARGV[2]
+  redis.call('UNLINK', feed, feed .. ':o')
+end
+return 0
+"""
 
 # KEYS: one list. ARGV: create (1/0), max items, sentinel, then entry and origin pairs, oldest
 # first. The sentinel stays rank 0.
@@ -228,6 +239,7 @@ class RedisHomeFeeds:
         self._keys = keys
         self._max_items = max_items
         self._push = redis.register_script(_PUSH)
+        self._drop = redis.register_script(_DROP)
         self._merge = redis.register_script(_MERGE)
         self._remove = redis.register_script(_REMOVE)
         self._page = redis.register_script(_PAGE)
@@ -236,14 +248,13 @@ class RedisHomeFeeds:
         return await self.push_many([(entry, owner_ids)])
 
     async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
-        home_feed = self._keys.home_feed
-        return await self._add_to_lists(
-            [(entry, [home_feed(owner) for owner in owner_ids]) for entry, owner_ids in pushes]
-        )
+        return await self._add_to_lists(self._keys.home_feed_parts, pushes)
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
-        feeds = [self._keys.home_feed(owner) for owner in owner_ids]
-        await self._unlink(feeds + [originals(feed) for feed in feeds])
+        if owner_ids:
+            args = [*self._keys.home_feed_parts, ",".join(map(str, owner_ids))]
+            with unavailable_on_error():
+                await self._drop(args=args)
 
     async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
         await self._merge_into(self._keys.home_feed(owner_id), entries, create=False)
@@ -310,9 +321,8 @@ class RedisHomeFeeds:
         await self._merge_into(self._keys.author_posts(author_id), entries, create=True)
 
     async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
-        await self._add_to_lists(
-            [(entry, [self._keys.author_posts(author_id)]) for author_id, entry in posts]
-        )
+        parts = self._keys.author_posts_parts
+        await self._add_to_lists(parts, [(entry, [author_id]) for author_id, entry in posts])
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
         await self._remove_entries([self._keys.author_posts(author_id)], [entry])
@@ -322,18 +332,18 @@ class RedisHomeFeeds:
             with unavailable_on_error():
                 await self._redis.unlink(*keys)
 
-    async def _add_to_lists(self, additions: Sequence[tuple[FeedEntry, list[str]]]) -> int:
-        """One script call for any number of entries, each to any number of lists."""
-        keys: list[str] = []
-        args: list[str | int] = [self._max_items]
-        for entry, lists in additions:
-            if lists:
-                keys += lists
-                args += [*_entry_args(entry), len(lists)]
-        if not keys:
+    async def _add_to_lists(
+        self, key_parts: tuple[str, str], additions: Sequence[tuple[FeedEntry, Sequence[int]]]
+    ) -> int:
+        """One script call for any number of entries, each to the lists of any owners."""
+        args: list[str | int] = [self._max_items, *key_parts]
+        for entry, owner_ids in additions:
+            if owner_ids:
+                args += [*_entry_args(entry), ",".join(map(str, owner_ids))]
+        if len(args) == 3:
             return 0
         with unavailable_on_error():
-            added = await self._push(keys=keys, args=args)
+            added = await self._push(args=args)
         return int(added)
 
     async def _merge_into(self, key: str, entries: Sequence[FeedEntry], *, create: bool) -> None:
