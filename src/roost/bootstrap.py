@@ -287,7 +287,7 @@ def build(settings: Settings) -> Roost:
             block_seconds=settings.consumer_poll_seconds,
         )
         consumers = [
-            ConsumerSpec("relay", outbox, publisher.publish, relay_bell),
+            ConsumerSpec("relay", outbox, publisher.publish, relay_bell, publisher.publish_batch),
             ConsumerSpec("fanout", stream, fanout.handle, None, fanout.handle_batch),
             ConsumerSpec(
                 "notifications", stream, notifications.handle, None, notifications.handle_batch
