@@ -263,7 +263,7 @@ def build(settings: Settings) -> Roost:
     ]
     if redis is None:
         consumers = [
-            ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new()),
+            ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new(), fanout.handle_batch),
             ConsumerSpec(
                 "notifications",
                 outbox,
@@ -291,7 +291,7 @@ def build(settings: Settings) -> Roost:
         )
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell, publisher.publish_batch),
-            ConsumerSpec("fanout", stream, fanout.handle, None),
+            ConsumerSpec("fanout", stream, fanout.handle, None, fanout.handle_batch),
             ConsumerSpec(
                 "notifications", stream, notifications.handle, None, notifications.handle_batch
             ),

@@ -194,6 +194,13 @@ class FollowRepository(Protocol):
     ) -> list[tuple[int, datetime | None]]:
         """A batch of (follower id, last seen) above ``after_id`` in id order, for fanout."""
 
+    async def followers_of_many(
+        self, user_ids: Sequence[int], limit: int
+    ) -> list[tuple[int, int, datetime | None]]:
+        """(followee id, follower id, follower's last seen) for the followers of these users,
+        ordered by followee then follower, at most ``limit`` rows: the fanout of many posts
+        by authors with few followers reads them in one query."""
+
     async def followee_ids(self, user_id: int) -> list[int]:
         """Everyone the user follows."""
 
@@ -294,6 +301,11 @@ class HomeFeeds(Protocol):
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         """Add one entry to the feeds that exist; returns how many entries were new."""
 
+    async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
+        """``push`` each entry to its feeds, in order, as many calls one after another would,
+        but in one round trip (the fanout of a run of new posts); returns how many entries
+        were new."""
+
     async def drop(self, owner_ids: Sequence[int]) -> None:
         """Forget feeds (their owners went inactive): the next read rebuilds them."""
 
@@ -326,8 +338,9 @@ class HomeFeeds(Protocol):
     async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Store an author's recent posts (rebuilt from SQL), for pulling."""
 
-    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
-        """Add a new post to the author's recent posts, if they are stored."""
+    async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
+        """Add new posts (author id, entry), in order, to their authors' recent posts where
+        those are stored; one round trip."""
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None: ...
 

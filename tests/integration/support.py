@@ -8,16 +8,21 @@ from typing import Any
 from sqlalchemy import event
 
 from roost.bootstrap import Roost
+from roost.domain.events import Event
 from roost.domain.ids import MAX_ID
-from roost.entrypoints.workers.consumer import ConsumerLoop
+from roost.entrypoints.workers.consumer import TRANSIENT, BatchHandler, ConsumerLoop
 
 
 class Consumers:
     """The process's event consumers, driven by hand: ``await consumers.drain()`` handles all
-    that is waiting, through every stage (relay, then fanout, in scaled mode)."""
+    that is waiting, through every stage (relay, then fanout, in scaled mode).
 
-    def __init__(self, roost: Roost, suffix: str = "") -> None:
+    Consumers that handle batches do, unless ``batched`` is False (one event at a time, as the
+    loop falls back to). A batch that fails fails the drain: the fallback would hide it."""
+
+    def __init__(self, roost: Roost, suffix: str = "", *, batched: bool = True) -> None:
         self._outbox = roost.outbox
+        self.batch_failures: list[Exception] = []
         self.loops = [
             ConsumerLoop(
                 spec.name + suffix,
@@ -25,10 +30,24 @@ class Consumers:
                 spec.handler,
                 spec.wakeup,
                 poll_seconds=0.05,
-                batch_handler=spec.batch_handler,
+                batch_handler=self._failing_loudly(spec.batch_handler)
+                if batched and spec.batch_handler
+                else None,
             )
             for spec in roost.consumers
         ]
+
+    def _failing_loudly(self, handler: BatchHandler) -> BatchHandler:
+        async def handle(batch: list[Event]) -> None:
+            try:
+                await handler(batch)
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                self.batch_failures.append(error)
+                raise
+
+        return handle
 
     async def drain(self) -> int:
         """On PostgreSQL an event becomes readable once every older writing transaction of the
@@ -39,6 +58,7 @@ class Consumers:
         while True:
             for loop in self.loops:
                 handled += await loop.drain()
+            assert not self.batch_failures, f"a batch failed: {self.batch_failures!r}"
             first = self.loops[0]
             if not await self._outbox.backlog(first.name):
                 return handled

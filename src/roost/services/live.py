@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from roost.domain.errors import RateLimited
@@ -20,7 +21,9 @@ from roost.ports import Signals, StoreUnavailable, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-FEED_TOPIC = "live-feed"  # "<tweet id>:<author id>": the post entered its readers' home feeds
+# "<tweet id>:<author id>,...": the posts entered their readers' home feeds (a new name for a
+# new format: a process of the release before, which read one post a message, ignores it)
+FEED_TOPIC = "live-feeds"
 NOTIFY_TOPIC = "live-notify"  # "<user id>": the user has a new notification
 FOLLOWS_TOPIC = "live-follows"  # "<user id>": the user followed or unfollowed someone
 SESSION_QUEUE = 1000  # updates a slow session may have waiting before older feed entries drop
@@ -69,8 +72,10 @@ class LiveUpdates:
         signals.subscribe(NOTIFY_TOPIC, self._on_notification)
         signals.subscribe(FOLLOWS_TOPIC, self._on_follows)
 
-    async def feed_entry(self, tweet_id: int, author_id: int) -> None:
-        await self._announce(FEED_TOPIC, f"{tweet_id}:{author_id}")
+    async def feed_entries(self, posts: Sequence[tuple[int, int]]) -> None:
+        """Posts (tweet id, author id) entered home feeds: one message for all of them."""
+        if posts:
+            await self._announce(FEED_TOPIC, ",".join(f"{t}:{a}" for t, a in posts))
 
     async def notification(self, user_id: int) -> None:
         await self._announce(NOTIFY_TOPIC, str(user_id))
@@ -113,9 +118,10 @@ class LiveUpdates:
     def _on_feed_entry(self, key: str) -> None:
         if not key:
             return  # reconnected: feed entries missed meanwhile are in the feed itself
-        tweet_id, _, author_id = key.partition(":")
-        for session in list(self._readers.get(int(author_id), ())):
-            session.tell("feed", int(tweet_id))
+        for post in key.split(","):
+            tweet_id, _, author_id = post.partition(":")
+            for session in list(self._readers.get(int(author_id), ())):
+                session.tell("feed", int(tweet_id))
 
     def _on_notification(self, key: str) -> None:
         sessions = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -10,10 +11,10 @@ from redis.asyncio import Redis
 
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
-from roost.adapters.sql.engine import create_engines
+from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.migrate import upgrade_async
-from roost.adapters.sql.tables import feeds, users
+from roost.adapters.sql.tables import feeds, followers, tweets, users
 from roost.domain.ids import MAX_ID
 from roost.domain.tweets import FeedEntry, original
 from roost.ports import HomeFeeds
@@ -21,39 +22,87 @@ from tests.conftest import REDIS_URL
 
 CAP = 5
 OWNERS = [101, 102, 103]
+TWINS = [104, 105, 106]  # fed by push_many what OWNERS are fed by push
+AUTHOR = 900  # pulled by 101
+
+
+@dataclass
+class Backend:
+    """A store, and for the SQL stores the source of truth they read pulled posts from."""
+
+    store: HomeFeeds
+    engines: Engines | None = None
+
+    async def pull(self, owner: int, author: int) -> None:
+        """``owner`` follows ``author``, whose posts are pulled, and they are stored."""
+        if self.engines is None:
+            await self.store.set_author_posts(author, [])
+            await self.store.set_pulled_authors(owner, [author])
+            return
+        async with self.engines.writer.begin() as conn:
+            await conn.execute(users.insert().values(**_user(author), pulled=True))
+            await conn.execute(
+                followers.insert().values(
+                    id=owner * 1000 + author,
+                    follower_id=owner,
+                    followee_id=author,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+    async def post(self, author: int, entry: FeedEntry) -> None:
+        """Record a new post where the store reads pulled posts from (SQL: ``tweets``)."""
+        if self.engines is not None:
+            async with self.engines.writer.begin() as conn:
+                await conn.execute(
+                    tweets.insert().values(
+                        id=entry.tweet_id,
+                        author_id=author,
+                        content="" if entry.is_repost else "hi",
+                        created_at=datetime.now(UTC),
+                        repost_of=entry.origin_id if entry.is_repost else None,
+                    )
+                )
+
+
+def _user(user_id: int) -> dict[str, object]:
+    handle = f"u{user_id}"
+    return {
+        "id": user_id,
+        "handle": handle,
+        "handle_key": handle,
+        "display_name": "u",
+        "password_hash": "x",
+        "created_at": datetime.now(UTC),
+    }
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[HomeFeeds]:
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "redis":
         redis = Redis.from_url(REDIS_URL)
         keys = Keys(request.getfixturevalue("redis_prefix"))
         redis_feeds = RedisHomeFeeds(redis, keys, CAP)
-        for owner in OWNERS:
+        for owner in OWNERS + TWINS:
             await redis_feeds.materialise(owner, [])
             await redis_feeds.set_pulled_authors(owner, [])
-        yield redis_feeds
+        yield Backend(redis_feeds)
         await redis.aclose()
         return
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     await upgrade_async(url)
     engines = create_engines(url)
     async with engines.writer.begin() as conn:
-        now = datetime.now(UTC)
-        for owner in OWNERS:
-            await conn.execute(
-                users.insert().values(
-                    id=owner,
-                    handle=f"u{owner}",
-                    handle_key=f"u{owner}",
-                    display_name="u",
-                    password_hash="x",
-                    created_at=now,
-                )
-            )
+        for owner in OWNERS + TWINS:
+            await conn.execute(users.insert().values(**_user(owner)))
             await conn.execute(feeds.insert().values(id=owner, owner_id=owner, kind="home"))
-    yield SqlHomeFeeds(engines, CAP)
+    yield Backend(SqlHomeFeeds(engines, CAP), engines)
     await engines.dispose()
+
+
+@pytest.fixture
+def store(backend: Backend) -> HomeFeeds:
+    return backend.store
 
 
 async def ids(store: HomeFeeds, owner: int, before: int = MAX_ID, limit: int = 100) -> list[int]:
@@ -127,6 +176,78 @@ async def test_backfill_is_capped_too(store: HomeFeeds) -> None:
     assert await ids(store, 101) == [19, 18, 17, 16, 15]
 
 
+# (entry, indexes of the feeds it goes to): 0 fills up (CAP 5), then an old post goes in and is
+# trimmed at once, so a repost of it is added after; 1 shows 3 and so keeps its repost out; 2
+# is a feed that does not exist.
+PUSHES = [
+    *[(original(tweet_id), [0]) for tweet_id in (10, 9, 8, 7, 6)],
+    (original(3), [0, 1, 2]),
+    (FeedEntry(11, 3), [0, 1, 2]),
+    (FeedEntry(12, 9), [0]),  # 9 is shown: left out
+    (original(13), [1, 0, 2]),
+    (original(13), [0, 1]),  # again: nothing new
+]
+
+
+async def test_push_many_is_the_pushes_one_after_another(store: HomeFeeds) -> None:
+    one_by_one = [OWNERS[0], OWNERS[1], 999]
+    added = [await store.push(e, [one_by_one[i] for i in feeds]) for e, feeds in PUSHES]
+    together = [TWINS[0], TWINS[1], 998]
+    pushes = [(entry, [together[i] for i in feeds]) for entry, feeds in PUSHES]
+
+    assert await store.push_many(pushes) == sum(added) == 10
+    assert await store.push_many([]) == await store.push_many([(original(14), [])]) == 0
+    for _ in range(2):  # the second time redelivered: the feeds do not change
+        assert await ids(store, OWNERS[0]) == await ids(store, TWINS[0]) == [13, 11, 10, 9, 8]
+        assert await ids(store, OWNERS[1]) == await ids(store, TWINS[1]) == [13, 3]
+        assert await store.page(999, MAX_ID, 10) is await store.page(998, MAX_ID, 10) is None
+        await store.push_many(pushes)
+
+
+async def test_dropped_feeds_are_missing_until_materialised(store: HomeFeeds) -> None:
+    await store.push(FeedEntry(20, 10), OWNERS)  # a repost: indexed by its original
+    await store.drop([OWNERS[0], OWNERS[1], 999])
+    assert await store.push(original(30), OWNERS) == 1
+    assert await store.page(OWNERS[0], MAX_ID, 10) is None
+    assert await store.page(OWNERS[1], MAX_ID, 10) is None
+    assert await ids(store, OWNERS[2]) == [30, 20]
+    await store.materialise(OWNERS[0], originals(10))
+    await store.set_pulled_authors(OWNERS[0], [])
+    assert await ids(store, OWNERS[0]) == [10]  # nothing of the dropped feed is left over
+    await store.drop([])
+
+
+async def test_new_posts_join_their_authors_stored_posts_in_order(backend: Backend) -> None:
+    store = backend.store
+    await backend.pull(OWNERS[0], AUTHOR)
+    posts = [original(20), original(30), FeedEntry(40, 20), original(50)]
+    for entry in posts:
+        await backend.post(AUTHOR, entry)
+    await store.add_author_posts([(AUTHOR, entry) for entry in posts])
+    await store.add_author_posts([(AUTHOR, posts[1])])  # again: nothing changes
+    await store.add_author_posts([])
+
+    assert await ids(store, OWNERS[0]) == [50, 30, 20]  # the repost of 20 is left out
+    assert await ids(store, OWNERS[1]) == []  # home feeds are not written
+
+
+async def test_new_posts_of_an_author_whose_posts_are_not_stored_are_not_kept(
+    redis_prefix: str,
+) -> None:
+    """Redis keeps authors' recent posts only once rebuilt: a list is never begun piecemeal."""
+    redis = Redis.from_url(REDIS_URL)
+    store = RedisHomeFeeds(redis, Keys(redis_prefix), CAP)
+    try:
+        await store.materialise(201, [])
+        await store.set_pulled_authors(201, [AUTHOR])
+        await store.add_author_posts([(AUTHOR, original(20))])
+        found = await store.page(201, MAX_ID, 10)
+        assert found is not None
+        assert found.missing_author_posts == [AUTHOR]
+    finally:
+        await redis.aclose()
+
+
 async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
     redis_prefix: str,
 ) -> None:
@@ -141,5 +262,19 @@ async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
         await store.set_pulled_authors(201, [])
         await store.materialise(201, originals(3))  # merges into what is there
         assert await ids(store, 201) == [3, 2, 1]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_dropped_redis_feed_leaves_no_key(redis_prefix: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    keys = Keys(redis_prefix)
+    store = RedisHomeFeeds(redis, keys, CAP)
+    try:
+        for owner in (201, 202):
+            await store.materialise(owner, [FeedEntry(20, 10)])  # a repost: indexed
+        assert await redis.exists(keys.home_feed(201), keys.home_feed(201) + ":o") == 2
+        await store.drop([201, 202])
+        assert await redis.keys(f"{redis_prefix}*") == []
     finally:
         await redis.aclose()

@@ -4,14 +4,17 @@ hand each event to one worker, take over from dead ones, and set aside poison ev
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from roost.adapters.redis.keys import Keys
-from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
+from roost.adapters.redis.streams import (
+    RedisStreamEventSource,
+    RedisStreamPublisher,
+    StreamAheadOfOutbox,
+)
 from roost.domain.events import Event
 from tests.conftest import REDIS_URL
 
@@ -47,19 +50,27 @@ async def test_racing_relays_append_each_event_once(redis: Redis, redis_prefix: 
     assert await redis.xlen(keys.events) == 5
 
 
-async def test_a_relay_behind_appends_only_the_new_events_of_its_batch(
-    redis: Redis, redis_prefix: str
-) -> None:
+async def test_racing_relays_append_batches_of_events_once(redis: Redis, redis_prefix: str) -> None:
     keys = Keys(redis_prefix)
     first, second = (
         RedisStreamPublisher(redis, keys, 10_000),
         RedisStreamPublisher(redis, keys, 10_000),
     )
-    batch = events(6)
-    await first.publish_batch(batch[:4])
-    await second.publish_batch(batch)  # two already there, two new
-    entries = await redis.xrange(keys.events)
-    assert [json.loads(fields[b"payload"])["n"] for _, fields in entries] == [1, 2, 3, 4, 5, 6]
+    batch = events(7)
+    await first.publish_batch(batch[:5])
+    await second.publish_batch(batch[:3])  # behind: nothing is appended again
+    await second.publish_batch(batch)  # partly behind: the rest is appended, in order
+    found = await redis.xrange(keys.events)
+    assert [entry_id for entry_id, _ in found] == [f"7-{n}".encode() for n in range(1, 8)]
+    assert found[0][1] == {b"type": b"test.happened", b"payload": b'{"n": 1}'}
+
+
+async def test_a_stream_ahead_of_the_outbox_stops_a_batch(redis: Redis, redis_prefix: str) -> None:
+    keys = Keys(redis_prefix)
+    publisher = RedisStreamPublisher(redis, keys, 10_000)
+    await publisher.publish_batch([Event(1, "a", {}, txid=5), Event(1, "a", {}, txid=9)])
+    with pytest.raises(StreamAheadOfOutbox):  # another database's events: a shared prefix
+        await publisher.publish_batch([Event(1, "a", {}, txid=7)])
 
 
 async def test_each_event_goes_to_one_worker_of_a_group_and_to_every_group(

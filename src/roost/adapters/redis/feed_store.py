@@ -3,8 +3,9 @@ the two structures of the pull model: each author's recent posts, and each reade
 pulled authors (the celebrities they follow).
 
 Entries are tweet ids, and for a repost also the id of the original it shows (see keys.py); a
-list holds one entry per original. Every write is one round trip: a batch of up to 1,000 feeds
-per script call during fanout (`roost bench fanout` measures it). A read is one round trip
+list holds one entry per original. Every write is one round trip: during fanout a batch of up
+to 1,000 feeds per script call, for one post of many followers (`roost bench fanout` measures
+it) or for a run of posts of few followers each. A read is one round trip
 too: the page script reads the feed, merges the recent posts of the pulled authors, and returns
 the cached tweets with them, their counts and the reader's likes and reposts.
 Structures that are missing (never built, evicted, lost with Redis) are rebuilt from SQL by the
@@ -25,7 +26,6 @@ from roost.adapters.redis.keys import (
     Keys,
     entry_member,
     member,
-    originals,
     parse_entry,
 )
 from roost.domain.tweets import Counts, FeedEntry, Flags
@@ -55,21 +55,45 @@ local function add_entry(list, entry, origin, max_items)
 end
 """
 
-# KEYS: feeds. ARGV: entry, origin, max items. Adds to the feeds that exist, trims each.
+# ARGV: max items, the parts of a list's key around its owner's id, then for each entry in
+# order: entry, origin, and the ids of the owners of its lists joined by ",". Adds each entry
+# to those of its lists that exist (home feeds, or authors' recent posts) and trims them before
+# the next entry, as one call per entry would. A list that exists keeps existing (the sentinel
+# is never trimmed) and one that does not is never created, so each is looked up once. Owners
+# travel as one string an entry, not a key each: packing thousands of arguments was most of
+# the client's cost of a push (`bench/fanout_batches.py`). It builds keys it was not given, so
+# it needs a single Redis, not a Cluster (pushes to many feeds span slots anyway). Returns how
+# many entries were added.
 _PUSH = (
     _ADD_ENTRY
     + """
 local added = 0
-local max_items = tonumber(ARGV[3])
-for _, feed in ipairs(KEYS) do
-  if redis.call('EXISTS', feed) == 1 then
-    added = added + add_entry(feed, ARGV[1], ARGV[2], max_items)
-    redis.call('ZREMRANGEBYRANK', feed, 1, -(max_items + 1))
+local max_items = tonumber(ARGV[1])
+local exists = {}
+for i = 4, #ARGV, 3 do
+  for owner in string.gmatch(ARGV[i + 2], '[^,]+') do
+    local list = ARGV[2] .. owner .. ARGV[3]
+    if exists[list] == nil then exists[list] = redis.call('EXISTS', list) == 1 end
+    if exists[list] then
+      added = added + add_entry(list, ARGV[i], ARGV[i + 1], max_items)
+      redis.call('ZREMRANGEBYRANK', list, 1, -(max_items + 1))
+    end
   end
 end
 return added
 """
 )
+
+# ARGV: the parts of a feed's key around its owner's id, then the owners' ids joined by ",".
+# Unlinks each feed and its originals index: one argument for any number of feeds, as _PUSH
+# (fanout drops the feeds of every inactive follower of each post, most of them dropped before).
+_DROP = """
+for owner in string.gmatch(ARGV[3], '[^,]+') do
+  local feed = ARGV[1] .. owner .. ARGV[2]
+  redis.call('UNLINK', feed, feed .. ':o')
+end
+return 0
+"""
 
 # KEYS: one list. ARGV: create (1/0), max items, sentinel, then entry and origin pairs, oldest
 # first. The sentinel stays rank 0.
@@ -213,22 +237,22 @@ class RedisHomeFeeds:
         self._keys = keys
         self._max_items = max_items
         self._push = redis.register_script(_PUSH)
+        self._drop = redis.register_script(_DROP)
         self._merge = redis.register_script(_MERGE)
         self._remove = redis.register_script(_REMOVE)
         self._page = redis.register_script(_PAGE)
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
-        if not owner_ids:
-            return 0
-        feeds = [self._keys.home_feed(owner) for owner in owner_ids]
-        args = [*_entry_args(entry), self._max_items]
-        with unavailable_on_error():
-            added = await self._push(keys=feeds, args=args)
-        return int(added)
+        return await self.push_many([(entry, owner_ids)])
+
+    async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
+        return await self._add_to_lists(self._keys.home_feed_parts, pushes)
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
-        feeds = [self._keys.home_feed(owner) for owner in owner_ids]
-        await self._unlink(feeds + [originals(feed) for feed in feeds])
+        if owner_ids:
+            args = [*self._keys.home_feed_parts, ",".join(map(str, owner_ids))]
+            with unavailable_on_error():
+                await self._drop(args=args)
 
     async def backfill(self, owner_id: int, entries: Sequence[FeedEntry]) -> None:
         await self._merge_into(self._keys.home_feed(owner_id), entries, create=False)
@@ -293,8 +317,9 @@ class RedisHomeFeeds:
         """Merged into what is there, never replacing it: a post added meanwhile stays."""
         await self._merge_into(self._keys.author_posts(author_id), entries, create=True)
 
-    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
-        await self._merge_into(self._keys.author_posts(author_id), [entry], create=False)
+    async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
+        parts = self._keys.author_posts_parts
+        await self._add_to_lists(parts, [(entry, [author_id]) for author_id, entry in posts])
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:
         await self._remove_entries([self._keys.author_posts(author_id)], [entry])
@@ -303,6 +328,20 @@ class RedisHomeFeeds:
         if keys:
             with unavailable_on_error():
                 await self._redis.unlink(*keys)
+
+    async def _add_to_lists(
+        self, key_parts: tuple[str, str], additions: Sequence[tuple[FeedEntry, Sequence[int]]]
+    ) -> int:
+        """One script call for any number of entries, each to the lists of any owners."""
+        args: list[str | int] = [self._max_items, *key_parts]
+        for entry, owner_ids in additions:
+            if owner_ids:
+                args += [*_entry_args(entry), ",".join(map(str, owner_ids))]
+        if len(args) == 3:
+            return 0
+        with unavailable_on_error():
+            added = await self._push(args=args)
+        return int(added)
 
     async def _merge_into(self, key: str, entries: Sequence[FeedEntry], *, create: bool) -> None:
         """Oldest first: of two entries showing one origin, the first to arrive stays."""

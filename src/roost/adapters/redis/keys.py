@@ -5,7 +5,8 @@ they share one Redis Cluster slot; tweets are spread by id. Feed members are twe
 19 zero-padded digits with score 0 (a repost adds ":" and its original's id): sorted sets then
 order them exactly (a double score would lose the low bits of a 64-bit id) and lexicographic
 ranges page them. Beside each feed or author's list, ``<key>:o`` maps the originals that reposts
-in it show to those reposts, so a feed holds one entry per original.
+in it show to those reposts, so a feed holds one entry per original (the feed store's scripts
+spell that suffix).
 """
 
 from __future__ import annotations
@@ -16,14 +17,6 @@ ID_WIDTH = 19  # digits of the largest 63-bit id
 # The lowest member of every materialised feed. Its presence says "this feed is built"; an empty
 # sorted set does not exist in Redis, and a missing feed is rebuilt from SQL, never pushed to.
 FEED_SENTINEL = "0" * ID_WIDTH
-
-
-ORIGINALS_SUFFIX = ":o"  # a list's originals index is its key and this (the scripts spell it too)
-
-
-def originals(list_key: str) -> str:
-    """The index of a home feed or author's list: each reposted original -> the repost."""
-    return list_key + ORIGINALS_SUFFIX
 
 
 def member(tweet_id: int) -> str:
@@ -48,8 +41,14 @@ class Keys:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
 
+    @property
+    def home_feed_parts(self) -> tuple[str, str]:
+        """A home feed's key is these around the owner id (the push script builds it)."""
+        return f"{self.prefix}{{u", "}:home"
+
     def home_feed(self, user_id: int) -> str:
-        return f"{self.prefix}{{u{user_id}}}:home"
+        before, after = self.home_feed_parts
+        return f"{before}{user_id}{after}"
 
     def pulled_authors(self, user_id: int) -> str:
         """The set of authors whose posts this user's feed pulls (with the member "0", so an

@@ -52,22 +52,29 @@ class SqlHomeFeeds:
         self._page = _page_query()
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
-        """An entry whose origin a feed already shows is ignored by the unique index on
-        (feed, origin), like a duplicate."""
-        if not owner_ids:
+        return await self.push_many([(entry, owner_ids)])
+
+    async def push_many(self, pushes: Sequence[tuple[FeedEntry, Sequence[int]]]) -> int:
+        """One transaction. An entry whose origin a feed already shows is ignored by the
+        unique index on (feed, origin), like a duplicate. Each entry's feeds are trimmed
+        before the next entry goes in, as separate pushes would leave them: an entry trimmed
+        away no longer keeps a later one with its origin out."""
+        pushes = [(entry, list(owner_ids)) for entry, owner_ids in pushes if owner_ids]
+        if not pushes:
             return 0
+        inserted = 0
         async with self._engines.writer.begin() as conn:
-            rows = select(
-                feeds.c.id,
-                literal(entry.tweet_id, BigInteger),
-                literal(entry.origin_id, BigInteger),
-            ).where(feeds.c.id.in_(list(owner_ids)), feeds.c.state == FRESH)
-            statement = insert_ignoring_duplicates(conn.dialect.name, feeds_tweets).from_select(
-                ["feed_id", "tweet_id", "origin_id"], rows
-            )
-            inserted = (await conn.execute(statement)).rowcount
-            await self._trim_feeds(conn, owner_ids)
-        return max(inserted, 0)
+            insert = insert_ignoring_duplicates(conn.dialect.name, feeds_tweets)
+            for entry, owner_ids in pushes:
+                rows = select(
+                    feeds.c.id,
+                    literal(entry.tweet_id, BigInteger),
+                    literal(entry.origin_id, BigInteger),
+                ).where(feeds.c.id.in_(owner_ids), feeds.c.state == FRESH)
+                statement = insert.from_select(["feed_id", "tweet_id", "origin_id"], rows)
+                inserted += max((await conn.execute(statement)).rowcount, 0)
+                await self._trim_feeds(conn, owner_ids)
+        return inserted
 
     async def drop(self, owner_ids: Sequence[int]) -> None:
         if owner_ids:
@@ -119,7 +126,7 @@ class SqlHomeFeeds:
     async def set_author_posts(self, author_id: int, entries: Sequence[FeedEntry]) -> None:
         """Read from ``tweets`` in the page query: nothing to store."""
 
-    async def add_author_post(self, author_id: int, entry: FeedEntry) -> None:
+    async def add_author_posts(self, posts: Sequence[tuple[int, FeedEntry]]) -> None:
         """Read from ``tweets`` in the page query: nothing to store."""
 
     async def remove_author_post(self, author_id: int, entry: FeedEntry) -> None:

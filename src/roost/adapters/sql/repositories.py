@@ -506,6 +506,20 @@ class SqlFollows:
         )
         return [(row[0], row[1]) for row in await self._conn.execute(query)]
 
+    async def followers_of_many(
+        self, user_ids: Sequence[int], limit: int
+    ) -> list[tuple[int, int, datetime | None]]:
+        if not user_ids:
+            return []
+        query = (
+            select(followers.c.followee_id, followers.c.follower_id, users.c.last_seen_at)
+            .join(users, users.c.id == followers.c.follower_id)
+            .where(followers.c.followee_id.in_(list(user_ids)))
+            .order_by(followers.c.followee_id, followers.c.follower_id)
+            .limit(limit)
+        )
+        return [(row[0], row[1], row[2]) for row in await self._conn.execute(query)]
+
     async def followee_ids(self, user_id: int) -> list[int]:
         query = select(followers.c.followee_id).where(followers.c.follower_id == user_id)
         return list((await self._conn.execute(query)).scalars())
