@@ -122,12 +122,13 @@ class Publishing:
         if tweet.repost_of is not None:
             await self._remember_repost(caller.id, tweet.repost_of.id, False)
 
-    async def show_to_author(self, tweet: Tweet) -> None:
-        """The author sees the post at once. Fanout repeats it, so a failure here loses nothing."""
+    async def show_to_author(self, *tweets: Tweet) -> None:
+        """Authors see their posts at once (one round trip for many). Fanout repeats it, so a
+        failure here loses nothing."""
         try:
-            await self._feeds.push(tweet.entry, [tweet.author.id])
+            await self._feeds.push_many([(tweet.entry, [tweet.author.id]) for tweet in tweets])
         except StoreUnavailable:
-            log.warning("feed store unavailable; tweet %s reaches feeds through fanout", tweet.id)
+            log.warning("feed store unavailable; %d posts reach feeds through fanout", len(tweets))
 
     async def limit_rate(self, author: User) -> None:
         retry_after = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)
@@ -149,9 +150,7 @@ class Publishing:
         allowed = [draft for draft, wait in zip(drafts, waits, strict=True) if not wait]
         stored = iter(await self._store_posts(allowed) if allowed else [])
         outcomes = [_too_fast(wait) if wait else next(stored) for wait in waits]
-        for post in outcomes:
-            if isinstance(post, Tweet):
-                await self.show_to_author(post)
+        await self.show_to_author(*(post for post in outcomes if isinstance(post, Tweet)))
         return outcomes
 
     async def _store_posts(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
