@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,9 +18,6 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None,
         description="redis://host:port/db: switches on scaled mode (feeds, caches, event streams)",
-    )
-    http_server: Literal["uvicorn", "granian"] = Field(
-        "uvicorn", description="The HTTP server `roost serve` runs on (see docs/benchmarks.md)"
     )
     redis_prefix: str = Field("roost:", description="Prefix of every Redis key roost writes")
     feed_max_items: int = Field(

@@ -122,8 +122,7 @@ def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> 
     from roost.entrypoints.rest.app import create_app
     from roost.entrypoints.server import run_server
 
-    app = create_app(settings, run_consumers=run_consumers)
-    run_server(app, host, port, settings.http_server)
+    run_server(create_app(settings, run_consumers=run_consumers), host, port)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> None:

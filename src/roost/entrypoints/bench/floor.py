@@ -83,8 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="the floor endpoints of roost bench http")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    settings = Settings()
-    run_server(FloorApp(settings), "127.0.0.1", args.port, settings.http_server)
+    run_server(FloorApp(Settings()), "127.0.0.1", args.port)
 
 
 if __name__ == "__main__":
