@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -22,7 +21,7 @@ from roost.adapters.sql.tables import users
 from roost.bootstrap import Roost, build
 from roost.domain.users import User
 from roost.settings import Settings
-from tests.integration.support import Consumers, stored_ids
+from tests.integration.support import Consumers, read_all, stored_ids
 
 PEOPLE = 4
 person = st.integers(min_value=0, max_value=PEOPLE - 1)
@@ -53,17 +52,6 @@ class Group:
 
     def named(self, tweet_ids: list[int]) -> list[int]:
         return [self.made_by[tweet_id] for tweet_id in tweet_ids]
-
-
-async def read_all(roost: Roost, reader: User) -> list[int]:
-    seen: list[int] = []
-    cursor = None
-    while True:
-        page = await roost.home_feed.page(reader, cursor, 3)
-        seen += [int(msgspec.json.decode(item)["id"]) for item in page.items]
-        if page.next_cursor is None:
-            return seen
-        cursor = page.next_cursor
 
 
 async def apply(roost: Roost, group: Group, at: int, op: tuple[object, ...]) -> None:

@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -19,7 +18,7 @@ from roost.adapters.sql.tables import users
 from roost.bootstrap import Roost, build
 from roost.domain.users import User
 from roost.settings import Settings
-from tests.integration.support import Consumers, stored_ids
+from tests.integration.support import Consumers, read_all, stored_ids
 
 PEOPLE = 5
 CAP = 4
@@ -47,17 +46,6 @@ class Reference:
     def feed(self, reader: int) -> list[int]:
         authors = {reader} | {b for a, b in self.follows if a == reader}
         return sorted((t for a in authors for t in self.posts[a]), reverse=True)[:CAP]
-
-
-async def read_all(roost: Roost, reader: User) -> list[int]:
-    seen: list[int] = []
-    cursor = None
-    while True:
-        page = await roost.home_feed.page(reader, cursor, 3)
-        seen += [int(msgspec.json.decode(item)["id"]) for item in page.items]
-        if page.next_cursor is None:
-            return seen
-        cursor = page.next_cursor
 
 
 async def scenario(base: Settings, ops: list[tuple[object, ...]]) -> None:
