@@ -257,7 +257,7 @@ def build(settings: Settings) -> Roost:
     outbox = SqlEventSource(engines)
     analytics_store = SqlAnalytics(engines)
     usage = Usage(analytics_store, fast.active_users, clock)
-    counting = AnalyticsConsumer(analytics_store, clock)
+    counting = AnalyticsConsumer(uow, analytics_store, clock)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: usage.run(settings.analytics_flush_seconds)
     ]

@@ -475,9 +475,6 @@ class AnalyticsStore(Protocol):
     async def set_active_users(self, day: datetime, count: int) -> None:
         """Record the day's active users (never lowering what is stored)."""
 
-    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
-        """(replied-to id, reposted id) of these tweets, deleted ones too."""
-
     async def tweet_stats(self, tweet_id: int) -> TweetStats: ...
 
     async def series(

@@ -121,7 +121,8 @@ class Usage:
 class AnalyticsConsumer:
     """Counts the events of the log; idempotent, keyed by the event id."""
 
-    def __init__(self, store: AnalyticsStore, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, store: AnalyticsStore, clock: Clock) -> None:
+        self._uow = uow
         self._store = store
         self._clock = clock
 
@@ -133,7 +134,10 @@ class AnalyticsConsumer:
         that keeps up with the posts of a busy service (one transaction per event did not)."""
         tweet_events = (events.TWEET_CREATED, events.TWEET_DELETED)
         tweet_ids = [int(e.payload["tweet_id"]) for e in batch if e.type in tweet_events]
-        links = await self._store.links(tweet_ids) if tweet_ids else {}
+        links = {}
+        if tweet_ids:
+            async with self._uow(read_only=True) as uow:
+                links = await uow.tweets.links(tweet_ids)
         now = self._clock.now()
         counted: dict[int, EventCounts] = {}
         for event in batch:

@@ -103,19 +103,6 @@ class SqlAnalytics:
                 )
             )
 
-    async def links(self, tweet_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
-        found: dict[int, tuple[int | None, int | None]] = {}
-        async with self._engines.reader.connect() as conn:
-            for start in range(0, len(tweet_ids), _LOOKUP_CHUNK):
-                chunk = list(tweet_ids[start : start + _LOOKUP_CHUNK])
-                query = select(tweets.c.id, tweets.c.in_reply_to, tweets.c.repost_of).where(
-                    tweets.c.id.in_(chunk)
-                )
-                found.update(
-                    {row.id: (row.in_reply_to, row.repost_of) for row in await conn.execute(query)}
-                )
-        return found
-
     async def tweet_stats(self, tweet_id: int) -> TweetStats:
         query = select(
             tweet_stats.c.impressions,
