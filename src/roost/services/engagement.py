@@ -18,6 +18,8 @@ from roost.services.views import origin_in, with_engagement
 
 log = logging.getLogger(__name__)
 
+_NO_COUNTS, _NO_FLAGS = Counts(), Flags()
+
 
 class Engagement:
     def __init__(self, uow: UnitOfWorkFactory, cache: EngagementCache) -> None:
@@ -38,23 +40,41 @@ class Engagement:
         ``counts`` and ``flags`` (by origin) are what the caller already knows. With
         ``cache_read`` they are all the cache holds (the feed script read it): what they lack
         comes from SQL without asking the cache again."""
+        known = origins or {}
         shows = {
-            tweet_id: (origins or {}).get(tweet_id) or origin_in(tweet_id, body)
+            tweet_id: known.get(tweet_id) or origin_in(tweet_id, body)
             for tweet_id, body in rendered.items()
         }
-        wanted = sorted(set(shows.values()))
-        known_counts, known_flags = dict(counts or {}), dict(flags or {})
-        if not cache_read:
-            await self._from_cache(reader_id, wanted, known_counts, known_flags)
-        await self._from_sql(reader_id, wanted, known_counts, known_flags)
+        known_counts: Mapping[int, Counts] = counts or {}
+        known_flags: Mapping[int, Flags] = flags or {}
+        if not all(o in known_counts and o in known_flags for o in shows.values()):
+            known_counts, known_flags = await self._complete(
+                reader_id, sorted(set(shows.values())), known_counts, known_flags, cache_read
+            )
         return {
             tweet_id: with_engagement(
                 body,
-                known_counts.get(shows[tweet_id], Counts()),
-                known_flags.get(shows[tweet_id], Flags()),
+                known_counts.get(shows[tweet_id], _NO_COUNTS),
+                known_flags.get(shows[tweet_id], _NO_FLAGS),
             )
             for tweet_id, body in rendered.items()
         }
+
+    async def _complete(
+        self,
+        reader_id: int,
+        origins: Sequence[int],
+        counts: Mapping[int, Counts],
+        flags: Mapping[int, Flags],
+        cache_read: bool,
+    ) -> tuple[dict[int, Counts], dict[int, Flags]]:
+        """``counts`` and ``flags`` with what they lack of ``origins``: from the cache (unless
+        the caller read it already), then from SQL."""
+        all_counts, all_flags = dict(counts), dict(flags)
+        if not cache_read:
+            await self._from_cache(reader_id, origins, all_counts, all_flags)
+        await self._from_sql(reader_id, origins, all_counts, all_flags)
+        return all_counts, all_flags
 
     async def present_one(self, reader_id: int, tweet_id: int, rendered: bytes) -> bytes:
         return (await self.present(reader_id, {tweet_id: rendered}))[tweet_id]

@@ -231,6 +231,28 @@ async def test_new_posts_join_their_authors_stored_posts_in_order(backend: Backe
     assert await ids(store, OWNERS[1]) == []  # home feeds are not written
 
 
+async def test_pages_merge_pushed_and_pulled_entries_at_every_bound_and_size(
+    backend: Backend,
+) -> None:
+    """Pulled entries reach a page wherever they fall among its pushed ones: above them,
+    between them, below a full page of them (where they are left for the next page); one the
+    feed holds too (a feed rebuilt from SQL holds its pulled authors' posts) is shown once."""
+    store = backend.store
+    await backend.pull(OWNERS[0], AUTHOR)
+    pulled = originals(20, 30, 50, 60)
+    for entry in pulled:
+        await backend.post(AUTHOR, entry)
+    await store.add_author_posts([(AUTHOR, entry) for entry in pulled])
+    for entry in originals(10, 40, 45, 50, 70):
+        await store.push(entry, [OWNERS[0]])
+    every = [70, 60, 50, 45, 40, 30, 20, 10]
+
+    for before in [MAX_ID, *every]:
+        for limit in range(1, len(every) + 2):
+            expected = [tweet_id for tweet_id in every if tweet_id < before][:limit]
+            assert await ids(store, OWNERS[0], before, limit) == expected, (before, limit)
+
+
 async def test_new_posts_of_an_author_whose_posts_are_not_stored_are_not_kept(
     redis_prefix: str,
 ) -> None:

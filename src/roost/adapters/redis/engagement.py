@@ -11,6 +11,7 @@ written by the reader's own likes and reposts; fills from SQL never overwrite th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,8 +32,27 @@ def encode_counts(counts: Counts) -> bytes:
 def decode_counts(raw: bytes | None) -> Counts | None:
     if raw is None:
         return None
+    return _decoded_counts(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_counts(raw: bytes) -> Counts:
+    """Memoised: few distinct values ("0 0 0", "1 0 0", ...) make up nearly every page, and
+    decoding 50 of them a page was a sixth of a feed read's CPU."""
     likes, replies, reposts = raw.split()
     return Counts(int(likes), int(replies), int(reposts))
+
+
+_FLAGS: dict[tuple[bytes | None, bytes | None], Flags] = {
+    (liked, reposted): Flags(liked == b"1", reposted == b"1")
+    for liked in (b"0", b"1")
+    for reposted in (b"0", b"1")
+}
+
+
+def decode_flags(liked: bytes | None, reposted: bytes | None) -> Flags | None:
+    """A reader's two fields for a post, or None unless both are known."""
+    return _FLAGS.get((liked, reposted))
 
 
 class RedisEngagementCache:
@@ -71,12 +91,8 @@ class RedisEngagementCache:
         fields = [f"{kind}{member(tweet_id)}" for tweet_id in tweet_ids for kind in "lp"]
         with unavailable_on_error():
             found: list[Any] = await self._redis.hmget(self._keys.acts(user_id), fields)
-        flags = {}
-        for i, tweet_id in enumerate(tweet_ids):
-            liked, reposted = found[2 * i], found[2 * i + 1]
-            if liked is not None and reposted is not None:
-                flags[tweet_id] = Flags(liked == b"1", reposted == b"1")
-        return flags
+        decoded = zip(tweet_ids, map(decode_flags, found[0::2], found[1::2]), strict=True)
+        return {tweet_id: flags for tweet_id, flags in decoded if flags is not None}
 
     async def put_flags(self, user_id: int, flags: dict[int, Flags]) -> None:
         """Fields already there are kept: they were written by the user's own like or repost,

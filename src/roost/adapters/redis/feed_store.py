@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from roost.adapters.redis.connection import unavailable_on_error
-from roost.adapters.redis.engagement import decode_counts
+from roost.adapters.redis.engagement import decode_counts, decode_flags
 from roost.adapters.redis.keys import (
     FEED_SENTINEL,
     Keys,
@@ -28,7 +28,7 @@ from roost.adapters.redis.keys import (
     member,
     parse_entry,
 )
-from roost.domain.tweets import Counts, FeedEntry, Flags
+from roost.domain.tweets import FeedEntry
 from roost.ports import FeedSlice
 
 # Shared by the scripts that add entries. A list (a home feed or an author's recent posts) holds
@@ -187,28 +187,39 @@ local function shown_earlier(entry, origin)
   return false
 end
 if #lists > 0 then
-  -- a k-way merge of lists already sorted newest first, stopping at the page's end, so only
-  -- the pulled entries that reach the page are checked against what the feed shows
-  local sources = {ids}
-  local heads = {1}
-  for k, key in ipairs(lists) do
-    sources[k + 1] = redis.call('ZREVRANGEBYLEX', key, ARGV[1], low, 'LIMIT', 0, limit)
-    heads[k + 1] = 1
-  end
-  local merged = {}
-  while #merged < limit do
-    local best, from = nil, nil
-    for k, source in ipairs(sources) do
-      local entry = source[heads[k]]
-      if entry and (best == nil or entry > best) then best, from = entry, k end
-    end
-    if best == nil then break end
-    heads[from] = heads[from] + 1
-    if best ~= merged[#merged] and (from == 1 or not shown_earlier(best, origin_of(best))) then
-      merged[#merged + 1] = best
+  -- Every pushed entry is shown, so a pulled entry older than a full page of them never is:
+  -- the pulled lists are read down to the page's last pushed entry only. Those already in the
+  -- page (a feed rebuilt from SQL holds the pulled authors' posts too) are left out at once;
+  -- the rest, usually few, are merged in order, each checked against what the feed shows.
+  local pulled_low = low
+  if #ids == limit then pulled_low = '[' .. ids[limit] end
+  local in_page = {}
+  for _, id in ipairs(ids) do in_page[id] = true end
+  local pulled = {}
+  for _, key in ipairs(lists) do
+    local recent = redis.call('ZREVRANGEBYLEX', key, ARGV[1], pulled_low, 'LIMIT', 0, limit)
+    for _, entry in ipairs(recent) do
+      if not in_page[entry] then pulled[#pulled + 1] = entry end
     end
   end
-  ids = merged
+  if #pulled > 0 then
+    table.sort(pulled, function(a, b) return a > b end)
+    local merged = {}
+    local i, j = 1, 1
+    while #merged < limit and (ids[i] or pulled[j]) do
+      local pushed, candidate = ids[i], pulled[j]
+      if candidate == nil or (pushed and pushed > candidate) then
+        merged[#merged + 1] = pushed
+        i = i + 1
+      else
+        j = j + 1
+        if not shown_earlier(candidate, origin_of(candidate)) then
+          merged[#merged + 1] = candidate
+        end
+      end
+    end
+    ids = merged
+  end
 end
 if #ids == 0 then return {'ok', ids, {}, {}} end
 -- the tweets themselves are not read here: the API process keeps them (immutable, so an LRU
@@ -365,13 +376,11 @@ def _entry_args(entry: FeedEntry) -> list[str | int]:
 
 def _slice(entries: list[FeedEntry], counts: Any, flags: Any) -> FeedSlice:
     """What the page script found: the cached counts and the reader's flags, by origin."""
-    known_counts: dict[int, Counts] = {}
-    known_flags: dict[int, Flags] = {}
-    for i, entry in enumerate(entries):
-        found = decode_counts(counts[i])
-        if found is not None:
-            known_counts[entry.origin_id] = found
-        liked, reposted = flags[2 * i : 2 * i + 2]
-        if liked is not None and reposted is not None:
-            known_flags[entry.origin_id] = Flags(liked == b"1", reposted == b"1")
-    return FeedSlice(entries, known_counts, known_flags)
+    origins = [entry.origin_id for entry in entries]
+    decoded_counts = zip(origins, map(decode_counts, counts), strict=True)
+    decoded_flags = zip(origins, map(decode_flags, flags[0::2], flags[1::2]), strict=True)
+    return FeedSlice(
+        entries,
+        {origin: found for origin, found in decoded_counts if found is not None},
+        {origin: found for origin, found in decoded_flags if found is not None},
+    )

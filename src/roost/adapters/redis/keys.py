@@ -32,9 +32,11 @@ def entry_member(entry: FeedEntry) -> str:
 
 
 def parse_entry(raw: bytes | str) -> FeedEntry:
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    tweet_id = int(text[:ID_WIDTH])
-    return FeedEntry(tweet_id, int(text[ID_WIDTH + 1 :]) if len(text) > ID_WIDTH else tweet_id)
+    """int() reads the digits of bytes as of str: a page's 50 entries are parsed undecoded."""
+    if len(raw) == ID_WIDTH:
+        tweet_id = int(raw)
+        return FeedEntry(tweet_id, tweet_id)
+    return FeedEntry(int(raw[:ID_WIDTH]), int(raw[ID_WIDTH + 1 :]))
 
 
 class Keys:
