@@ -3,11 +3,23 @@ benchmark's floor endpoints (bench/floor.py) are served exactly as the API is.""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Awaitable, Callable
+
+# Python collects its youngest generation every 700 net allocations of container objects: every
+# request or two of a feed read, each time walking the objects of every request in flight. With
+# the threshold raised, a read allocates and frees its objects between collections, and the
+# long-lived ones (modules, the app) are frozen out of them: 10-15% less CPU a feed read and a
+# p99 at 64 connections of 40-50 ms instead of 115 (`roost bench http`, scaled).
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def run_server(app: Callable[..., Awaitable[None]], host: str, port: int) -> None:
     import uvicorn
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
     uvicorn.run(
         app,

@@ -138,15 +138,15 @@ end
 return dropped
 """
 
-# KEYS: feed, pulled-authors set, the reader's likes and reposts. ARGV: upper bound "(entry",
-# limit, tweet key prefix, sentinel, author posts key prefix and suffix, counts key prefix.
+# KEYS: feed, pulled-authors set, the reader's flags. ARGV: upper bound "(entry", limit, counts
+# key prefix, sentinel, author posts key prefix and suffix.
 # ONE round trip for a page: the feed's entries, merged with the recent posts of the pulled
-# authors, and the cached tweets, counts and the reader's flags (measured 6.6-7.3k req/s per
-# core against 4.2k for two round trips). A pulled entry is left out when its origin is shown
-# by the pushed feed or by an older pulled entry, so a page shows each original once. It builds
-# keys it was not given, so it needs a single Redis, not a Cluster. Returns {'feed'} or
-# {'pulls'} or {'posts', author ids} when something is missing, else {'ok', entries, tweets,
-# counts (l, r, p per entry), flags (liked, reposted per entry)}.
+# authors, and their cached counts and the reader's flags (measured 6.6-7.3k req/s per core
+# against 4.2k for two round trips). A pulled entry is left out when its origin is shown by the
+# pushed feed or by an older pulled entry, so a page shows each original once. It builds keys it
+# was not given, so it needs a single Redis, not a Cluster. Returns {'feed'} or {'pulls'} or
+# {'posts', author ids} when something is missing, else {'ok', entries, counts ("likes replies
+# reposts" per entry), flags (two characters per entry: see engagement.py)}.
 _PAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'feed'} end
 local pulls = redis.call('SMEMBERS', KEYS[2])
@@ -229,8 +229,7 @@ local flag_fields = {}
 for i, id in ipairs(ids) do
   local origin = origin_of(id)
   count_keys[i] = ARGV[3] .. origin
-  flag_fields[#flag_fields + 1] = 'l' .. origin
-  flag_fields[#flag_fields + 1] = 'p' .. origin
+  flag_fields[i] = origin
 end
 return {'ok', ids, redis.call('MGET', unpack(count_keys)),
   redis.call('HMGET', KEYS[3], unpack(flag_fields))}
@@ -298,7 +297,7 @@ class RedisHomeFeeds:
         keys = [
             self._keys.home_feed(owner_id),
             self._keys.pulled_authors(owner_id),
-            self._keys.acts(owner_id),
+            self._keys.flags(owner_id),
         ]
         with unavailable_on_error():
             found: Any = await self._page(keys=keys, args=args)
@@ -378,7 +377,7 @@ def _slice(entries: list[FeedEntry], counts: Any, flags: Any) -> FeedSlice:
     """What the page script found: the cached counts and the reader's flags, by origin."""
     origins = [entry.origin_id for entry in entries]
     decoded_counts = zip(origins, map(decode_counts, counts), strict=True)
-    decoded_flags = zip(origins, map(decode_flags, flags[0::2], flags[1::2]), strict=True)
+    decoded_flags = zip(origins, map(decode_flags, flags), strict=True)
     return FeedSlice(
         entries,
         {origin: found for origin, found in decoded_counts if found is not None},

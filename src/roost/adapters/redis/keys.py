@@ -85,9 +85,10 @@ class Keys:
     def counts_prefix(self) -> str:
         return f"{self.prefix}n:"  # "c:" held the hashes of earlier versions
 
-    def acts(self, user_id: int) -> str:
-        """What the user liked and reposted (a hash: l<post> and p<post>, "1" or "0")."""
-        return f"{self.prefix}{{u{user_id}}}:acts"
+    def flags(self, user_id: int) -> str:
+        """What the user liked and reposted (a hash: a field per post; see engagement.py).
+        ":acts" held the two-fields-a-post hashes of earlier versions."""
+        return f"{self.prefix}{{u{user_id}}}:flags"
 
     def rate_limit(self, key: str) -> str:
         return f"{self.prefix}rl:{key}"
