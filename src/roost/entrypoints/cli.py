@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker" and args.dead_letters:
         asyncio.run(_print_dead_letters(settings))
     elif args.command == "worker":
-        asyncio.run(_work(settings, args.metrics_port))
+        import uvloop  # the loop `roost serve` runs on too (server.py): 5-10% less CPU a post
+
+        uvloop.run(_work(settings, args.metrics_port))
     elif args.command == "feeds":
         from roost.entrypoints.feeds_command import rebuild_feeds
 
