@@ -41,9 +41,14 @@ def test_make_bench_smoke_measures_every_scenario() -> None:
     scenarios = {(row["scenario"], row["connections"]) for row in mode["rows"]}
     assert ("GET /feed?limit=50", 64) in scenarios
     assert ("GET /feed?limit=50", 8) in scenarios
-    assert {"hello world", "bare feed, 1 round trip", "GraphQL feed", "POST /tweet"} <= {
-        scenario for scenario, _ in scenarios
-    }
+    assert {
+        "hello world",
+        "bare feed, 1 round trip",
+        "GraphQL feed",
+        "POST /tweet",
+        "POST /tweet, paced",
+    } <= {scenario for scenario, _ in scenarios}
     assert all(row["requests_per_second"] > 0 for row in mode["rows"])
-    assert mode["lag_posts"] > 0
+    assert mode["lag"]["posts_observed"] > 0
+    assert mode["paced_lag"]["posts_observed"] > 0
     assert (out / "http.png").stat().st_size > 0

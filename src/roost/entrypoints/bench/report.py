@@ -22,13 +22,21 @@ class Row:
 
 
 @dataclass
+class WriteLag:
+    """The fanout lag (a post's commit to its last follower's insert) over one write test."""
+
+    posts_accepted: int = 0
+    posts_observed: int = 0  # fanned out by the end of the test, or of the drain after it
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+@dataclass
 class ModeResult:
     mode: str
     rows: list[Row] = field(default_factory=list)
-    posts_accepted: int = 0
-    lag_posts: int = 0
-    lag_p50_ms: float | None = None
-    lag_p99_ms: float | None = None
+    lag: WriteLag = field(default_factory=WriteLag)  # POST /tweet as fast as it is accepted
+    paced_lag: WriteLag = field(default_factory=WriteLag)  # at the budget's rate
 
     def add(self, row: Row, floor: tuple[str, int] | None = None) -> Row:
         if floor is not None:
@@ -52,10 +60,15 @@ class ModeResult:
             ("GET /feed p99 < 5 ms at 8 connections", feed8.p99_ms < 5.0),
             ("GET /feed >= 70% of the bare endpoint", (feed.rate_ratio or 0) >= 0.7),
             ("GraphQL feed >= 50% of REST", (self.row(GRAPHQL).rate_ratio or 0) >= 0.5),
-            ("POST /tweet >= 1,000 posts/s", self.row(TWEET).requests_per_second >= 1000),
+            ("POST /tweet >= 1,000 posts/s", self.row(TWEET).requests_per_second >= POSTS),
         ]
-        lag = self.lag_p99_ms
-        checks.append(("fanout lag p99 < 1 s", lag is not None and lag < 1000))
+        paced, lag = self.row(TWEET_PACED), self.paced_lag.p99_ms
+        checks.append(
+            (
+                "fanout lag p99 < 1 s while 1,000 posts/s are accepted",
+                paced.requests_per_second >= POSTS and lag is not None and lag < 1000,
+            )
+        )
         return checks
 
 
@@ -65,6 +78,8 @@ STORE = "feed store call, no HTTP"
 FEED = "GET /feed?limit=50"
 GRAPHQL = "GraphQL feed"
 TWEET = "POST /tweet"
+TWEET_PACED = "POST /tweet, paced"
+POSTS = 1000  # the budget's posts/s
 FLOORS = (HELLO, BARE, STORE)
 
 
@@ -82,11 +97,12 @@ def format_table(results: list[ModeResult]) -> str:
                 f"{row.failed:>6} | {row.floor or '':<26}| "
                 f"{_ratio(row.rate_ratio):>5} | {_ratio(row.p99_ratio):>5}"
             )
-        lines.append(
-            f"{result.mode:<9}| fanout lag during POST /tweet: p50 {_ms(result.lag_p50_ms)}, "
-            f"p99 {_ms(result.lag_p99_ms)} ({result.lag_posts:,} of "
-            f"{result.posts_accepted:,} posts fanned out)"
-        )
+        for scenario, write in ((TWEET, result.lag), (TWEET_PACED, result.paced_lag)):
+            lines.append(
+                f"{result.mode:<9}| fanout lag during {scenario}: p50 {_ms(write.p50_ms)}, "
+                f"p99 {_ms(write.p99_ms)} ({write.posts_observed:,} of "
+                f"{write.posts_accepted:,} posts fanned out)"
+            )
     for result in results:
         lines.append("")
         lines.append(f"budget, {result.mode} mode:")
@@ -128,24 +144,19 @@ def write_chart(results: list[ModeResult], path: Path) -> bool:
     return True
 
 
-DOCS_HEADER = (
-    "| date | mode | GET /feed @64 | vs bare | bare @64 | p99 @8 | GraphQL vs REST | "
-    "POST /tweet | lag p99 | hello @64 |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-)
-
-
 def docs_rows(results: list[ModeResult]) -> str:
     day = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     rows = []
     for result in results:
         feed, bare, feed8 = result.row(FEED), result.row(BARE), result.row(FEED, 8)
+        paced = result.row(TWEET_PACED)
         rows.append(
             f"| {day} | {result.mode} | {feed.requests_per_second:,.0f} /s | "
             f"{_ratio(feed.rate_ratio)} | {bare.requests_per_second:,.0f} /s | "
             f"{feed8.p99_ms:.2f} ms | {_ratio(result.row(GRAPHQL).rate_ratio)} | "
-            f"{result.row(TWEET).requests_per_second:,.0f} /s | {_ms(result.lag_p99_ms)} | "
-            f"{result.row(HELLO).requests_per_second:,.0f} /s |\n"
+            f"{result.row(TWEET).requests_per_second:,.0f} /s | {_ms(result.lag.p99_ms)} | "
+            f"{result.row(HELLO).requests_per_second:,.0f} /s | "
+            f"{_ms(result.paced_lag.p99_ms)} at {paced.requests_per_second:,.0f} /s |\n"
         )
     return "".join(rows)
 

@@ -20,6 +20,10 @@ local use = os.getenv("ROOST_WRK_USE")
 local path = os.getenv("ROOST_WRK_PATH")
 local method = os.getenv("ROOST_WRK_METHOD")
 local n = 0
+local pause = tonumber(os.getenv("ROOST_WRK_PAUSE_MS") or "0")
+if pause > 0 then  -- random around the mean, or the connections would move in step
+  delay = function() return math.random(0, 2 * pause) end
+end
 
 request = function()
   n = n + 1
@@ -66,9 +70,18 @@ def require_wrk() -> str:
 
 
 def run_wrk(
-    base_url: str, load: Load, *, connections: int, seconds: float, cpu: int, workdir: Path
+    base_url: str,
+    load: Load,
+    *,
+    connections: int,
+    seconds: float,
+    cpu: int,
+    workdir: Path,
+    pace: float | None = None,
 ) -> WrkResult:
-    """wrk pinned to ``cpu``, one thread, for ``seconds``."""
+    """wrk pinned to ``cpu``, one thread, for ``seconds``. With ``pace`` (requests/s), each
+    connection waits ``connections / pace`` on average between a response and its next
+    request, so the rate stays under ``pace`` by the time the responses take."""
     script = workdir / "roost.lua"
     script.write_text(_SCRIPT)
     env = {
@@ -77,6 +90,7 @@ def run_wrk(
         "ROOST_WRK_USE": load.use,
         "ROOST_WRK_PATH": load.path,
         "ROOST_WRK_METHOD": load.method,
+        "ROOST_WRK_PAUSE_MS": str(round(connections * 1000 / pace)) if pace else "0",
     }
     command = [
         "taskset", "-c", str(cpu), require_wrk(), "-t1", f"-c{connections}",
