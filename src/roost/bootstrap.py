@@ -40,6 +40,7 @@ from roost.adapters.redis.connection import connect
 from roost.adapters.redis.engagement import RedisEngagementCache
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
+from roost.adapters.redis.multiplexed import MultiplexedRedis
 from roost.adapters.redis.rate_limiter import RedisRateLimiter
 from roost.adapters.redis.signals import RedisSignals
 from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
@@ -122,6 +123,7 @@ class Roost:
     outbox: SqlEventSource
     engines: Engines
     redis: Redis | None
+    redis_reads: MultiplexedRedis | None  # the hot path's shared connection
     metrics: CollectorRegistry
     operations: OperationsMetrics
     _background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
@@ -159,6 +161,8 @@ class Roost:
             log.exception("analytics: the last counts could not be written at shutdown")
         if self.redis is not None:
             await self.redis.aclose()
+        if self.redis_reads is not None:
+            await self.redis_reads.close()
         await self.engines.dispose()
 
 
@@ -203,15 +207,18 @@ def build(settings: Settings) -> Roost:
     operations = OperationsMetrics(registry)
     engines = create_engines(settings.database_url)
     count_sql_errors(engines, operations)
-    redis = (
-        connect(settings.redis_url, lambda: operations.store_error("redis"))
-        if settings.redis_url
-        else None
-    )
+    redis, reads = None, None
+    if settings.redis_url:
+        redis = connect(settings.redis_url, lambda: operations.store_error("redis"))
+        reads = MultiplexedRedis(
+            settings.redis_url, on_error=lambda: operations.store_error("redis")
+        )
     keys = Keys(settings.redis_prefix)
     lru = LruTweetCache(settings.tweet_cache_size)
     fast = (
-        _redis_layer(settings, redis, keys, lru) if redis else _local_layer(settings, engines, lru)
+        _redis_layer(settings, redis, reads, keys, lru)
+        if redis and reads
+        else _local_layer(settings, engines, lru)
     )
     doorbells = Doorbells()
     bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
@@ -358,6 +365,7 @@ def build(settings: Settings) -> Roost:
         outbox=outbox,
         engines=engines,
         redis=redis,
+        redis_reads=reads,
         metrics=registry,
         operations=operations,
         _background=background,
@@ -377,10 +385,12 @@ def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _F
     )
 
 
-def _redis_layer(settings: Settings, redis: Redis, keys: Keys, lru: LruTweetCache) -> _FastLayer:
+def _redis_layer(
+    settings: Settings, redis: Redis, reads: MultiplexedRedis, keys: Keys, lru: LruTweetCache
+) -> _FastLayer:
     signals = RedisSignals(redis, keys.signals)
     return _FastLayer(
-        feeds=RedisHomeFeeds(redis, keys, settings.feed_max_items),
+        feeds=RedisHomeFeeds(redis, reads, keys, settings.feed_max_items),
         tweet_cache=RedisTweetCache(redis, keys, lru, signals, settings.tweet_cache_ttl_seconds),
         engagement=RedisEngagementCache(redis, keys, settings.engagement_cache_seconds),
         rate_limiter=RedisRateLimiter(redis, keys),

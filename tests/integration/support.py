@@ -80,7 +80,8 @@ async def stored_ids(roost: Roost, owner_id: int, limit: int = 1000) -> list[int
 
 class RoundTrips:
     """Counts the SQL statements and Redis commands a roost issues from now on, for the task
-    that made the counter (background work, such as the analytics flush, is not the read)."""
+    that made the counter (background work, such as the analytics flush, is not the read).
+    A script run on the shared connection of the hot path counts as the EVALSHA it sends."""
 
     def __init__(self, roost: Roost) -> None:
         self.sql: list[str] = []
@@ -97,6 +98,15 @@ class RoundTrips:
             return await real(*args, **options)
 
         roost.redis.execute_command = counted  # type: ignore[method-assign]
+        assert roost.redis_reads is not None
+        run_script = roost.redis_reads.run_script
+
+        async def counted_script(*args: Any) -> Any:
+            if asyncio.current_task() is self._task:
+                self.redis.append("EVALSHA")
+            return await run_script(*args)
+
+        roost.redis_reads.run_script = counted_script  # type: ignore[method-assign]
 
     def _sql(self, *args: Any) -> None:
         if asyncio.current_task() is self._task:

@@ -65,12 +65,13 @@ class OperationsMetrics:
         self.stream_length = Gauge(
             "roost_stream_length_events", "Entries in the Redis event stream", registry=registry
         )
-        self._cache = Counter(
+        lookups = Counter(
             "roost_tweet_cache_lookups",
             "Tweets looked up in the tweet cache, found or not (lookups outside the feed script)",
             ["result"],
             registry=registry,
         )
+        self._cache_hits, self._cache_misses = lookups.labels("hit"), lookups.labels("miss")
         self._hits = 0
         self._lookups = 0
         Gauge(
@@ -102,8 +103,8 @@ class OperationsMetrics:
     def cache_lookups(self, looked_up: int, found: int) -> None:
         self._hits += found
         self._lookups += looked_up
-        self._cache.labels("hit").inc(found)
-        self._cache.labels("miss").inc(looked_up - found)
+        self._cache_hits.inc(found)
+        self._cache_misses.inc(looked_up - found)
 
     def store_error(self, store: str) -> None:
         self._errors.labels(store).inc()

@@ -41,16 +41,24 @@ class Engagement:
         ``cache_read`` they are all the cache holds (the feed script read it): what they lack
         comes from SQL without asking the cache again."""
         known = origins or {}
+        known_counts: Mapping[int, Counts] = counts or {}
+        known_flags: Mapping[int, Flags] = flags or {}
+        presented = {}
+        for tweet_id, body in rendered.items():  # the hot path: the caller knows it all
+            origin = known.get(tweet_id) or origin_in(tweet_id, body)
+            found_counts, found_flags = known_counts.get(origin), known_flags.get(origin)
+            if found_counts is None or found_flags is None:
+                break
+            presented[tweet_id] = with_engagement(body, found_counts, found_flags)
+        else:
+            return presented
         shows = {
             tweet_id: known.get(tweet_id) or origin_in(tweet_id, body)
             for tweet_id, body in rendered.items()
         }
-        known_counts: Mapping[int, Counts] = counts or {}
-        known_flags: Mapping[int, Flags] = flags or {}
-        if not all(o in known_counts and o in known_flags for o in shows.values()):
-            known_counts, known_flags = await self._complete(
-                reader_id, sorted(set(shows.values())), known_counts, known_flags, cache_read
-            )
+        known_counts, known_flags = await self._complete(
+            reader_id, sorted(set(shows.values())), known_counts, known_flags, cache_read
+        )
         return {
             tweet_id: with_engagement(
                 body,

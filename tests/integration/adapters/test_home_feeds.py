@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 
 from roost.adapters.redis.feed_store import RedisHomeFeeds
 from roost.adapters.redis.keys import Keys
+from roost.adapters.redis.multiplexed import MultiplexedRedis
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.migrate import upgrade_async
@@ -77,17 +79,26 @@ def _user(user_id: int) -> dict[str, object]:
     }
 
 
+@contextlib.asynccontextmanager
+async def redis_feeds(prefix: str) -> AsyncIterator[tuple[RedisHomeFeeds, Redis]]:
+    """The Redis store as roost wires it: pages read through the shared connection."""
+    redis = Redis.from_url(REDIS_URL)
+    reads = MultiplexedRedis(REDIS_URL)
+    try:
+        yield RedisHomeFeeds(redis, reads, Keys(prefix), CAP), redis
+    finally:
+        await reads.close()
+        await redis.aclose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "redis"])
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "redis":
-        redis = Redis.from_url(REDIS_URL)
-        keys = Keys(request.getfixturevalue("redis_prefix"))
-        redis_feeds = RedisHomeFeeds(redis, keys, CAP)
-        for owner in OWNERS + TWINS:
-            await redis_feeds.materialise(owner, [])
-            await redis_feeds.set_pulled_authors(owner, [])
-        yield Backend(redis_feeds)
-        await redis.aclose()
+        async with redis_feeds(request.getfixturevalue("redis_prefix")) as (store, _):
+            for owner in OWNERS + TWINS:
+                await store.materialise(owner, [])
+                await store.set_pulled_authors(owner, [])
+            yield Backend(store)
         return
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     await upgrade_async(url)
@@ -257,25 +268,19 @@ async def test_new_posts_of_an_author_whose_posts_are_not_stored_are_not_kept(
     redis_prefix: str,
 ) -> None:
     """Redis keeps authors' recent posts only once rebuilt: a list is never begun piecemeal."""
-    redis = Redis.from_url(REDIS_URL)
-    store = RedisHomeFeeds(redis, Keys(redis_prefix), CAP)
-    try:
+    async with redis_feeds(redis_prefix) as (store, _):
         await store.materialise(201, [])
         await store.set_pulled_authors(201, [AUTHOR])
         await store.add_author_posts([(AUTHOR, original(20))])
         found = await store.page(201, MAX_ID, 10)
         assert found is not None
         assert found.missing_author_posts == [AUTHOR]
-    finally:
-        await redis.aclose()
 
 
 async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
     redis_prefix: str,
 ) -> None:
-    redis = Redis.from_url(REDIS_URL)
-    store = RedisHomeFeeds(redis, Keys(redis_prefix), CAP)
-    try:
+    async with redis_feeds(redis_prefix) as (store, _):
         assert await store.push(original(1), [201]) == 0
         await store.backfill(201, originals(1, 2))
         assert await store.page(201, MAX_ID, 10) is None
@@ -284,19 +289,13 @@ async def test_a_missing_redis_feed_is_not_pushed_to_and_reads_as_missing(
         await store.set_pulled_authors(201, [])
         await store.materialise(201, originals(3))  # merges into what is there
         assert await ids(store, 201) == [3, 2, 1]
-    finally:
-        await redis.aclose()
 
 
 async def test_a_dropped_redis_feed_leaves_no_key(redis_prefix: str) -> None:
-    redis = Redis.from_url(REDIS_URL)
     keys = Keys(redis_prefix)
-    store = RedisHomeFeeds(redis, keys, CAP)
-    try:
+    async with redis_feeds(redis_prefix) as (store, redis):
         for owner in (201, 202):
             await store.materialise(owner, [FeedEntry(20, 10)])  # a repost: indexed
         assert await redis.exists(keys.home_feed(201), keys.home_feed(201) + ":o") == 2
         await store.drop([201, 202])
         assert await redis.keys(f"{redis_prefix}*") == []
-    finally:
-        await redis.aclose()

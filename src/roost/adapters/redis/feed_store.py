@@ -28,6 +28,7 @@ from roost.adapters.redis.keys import (
     member,
     parse_entry,
 )
+from roost.adapters.redis.multiplexed import MultiplexedRedis, Script
 from roost.domain.tweets import FeedEntry
 from roost.ports import FeedSlice
 
@@ -242,15 +243,19 @@ PULLED_AUTHORS_TTL = 600
 
 
 class RedisHomeFeeds:
-    def __init__(self, redis: Redis, keys: Keys, max_items: int) -> None:
+    """Pages are read through ``reads`` (one shared connection: the hot path), everything else
+    through the pooled client."""
+
+    def __init__(self, redis: Redis, reads: MultiplexedRedis, keys: Keys, max_items: int) -> None:
         self._redis = redis
+        self._reads = reads
         self._keys = keys
         self._max_items = max_items
         self._push = redis.register_script(_PUSH)
         self._drop = redis.register_script(_DROP)
         self._merge = redis.register_script(_MERGE)
         self._remove = redis.register_script(_REMOVE)
-        self._page = redis.register_script(_PAGE)
+        self._page = Script(_PAGE)
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         return await self.push_many([(entry, owner_ids)])
@@ -300,7 +305,7 @@ class RedisHomeFeeds:
             self._keys.flags(owner_id),
         ]
         with unavailable_on_error():
-            found: Any = await self._page(keys=keys, args=args)
+            found: Any = await self._reads.run_script(self._page, keys, args)
         status = found[0]
         if status == b"feed":
             return None
