@@ -41,32 +41,15 @@ class Engagement:
         ``cache_read`` they are all the cache holds (the feed script read it): what they lack
         comes from SQL without asking the cache again."""
         known = origins or {}
-        known_counts: Mapping[int, Counts] = counts or {}
-        known_flags: Mapping[int, Flags] = flags or {}
-        presented = {}
-        for tweet_id, body in rendered.items():  # the hot path: the caller knows it all
-            origin = known.get(tweet_id) or origin_in(tweet_id, body)
-            found_counts, found_flags = known_counts.get(origin), known_flags.get(origin)
-            if found_counts is None or found_flags is None:
-                break
-            presented[tweet_id] = with_engagement(body, found_counts, found_flags)
-        else:
-            return presented
-        shows = {
-            tweet_id: known.get(tweet_id) or origin_in(tweet_id, body)
-            for tweet_id, body in rendered.items()
-        }
-        known_counts, known_flags = await self._complete(
-            reader_id, sorted(set(shows.values())), known_counts, known_flags, cache_read
-        )
-        return {
-            tweet_id: with_engagement(
-                body,
-                known_counts.get(shows[tweet_id], _NO_COUNTS),
-                known_flags.get(shows[tweet_id], _NO_FLAGS),
+        presented = _spliced(rendered, known, counts or {}, flags or {}, complete=True)
+        if presented is None:  # the caller did not know it all: find the rest
+            wanted = sorted({known.get(t) or origin_in(t, body) for t, body in rendered.items()})
+            all_counts, all_flags = await self._complete(
+                reader_id, wanted, counts or {}, flags or {}, cache_read
             )
-            for tweet_id, body in rendered.items()
-        }
+            presented = _spliced(rendered, known, all_counts, all_flags, complete=False)
+        assert presented is not None
+        return presented
 
     async def _complete(
         self,
@@ -122,3 +105,27 @@ class Engagement:
         with contextlib.suppress(StoreUnavailable):
             await self._cache.put_counts(new_counts)
             await self._cache.put_flags(reader_id, new_flags)
+
+
+def _spliced(
+    rendered: Mapping[int, bytes],
+    origins: Mapping[int, int],
+    counts: Mapping[int, Counts],
+    flags: Mapping[int, Flags],
+    *,
+    complete: bool,
+) -> dict[int, bytes] | None:
+    """The tweets with their origin's engagement. With ``complete``, None as soon as one
+    lacks some (the hot path: the feed store handed over all of it); else zeros for what is
+    missing (a post deleted meanwhile)."""
+    presented = {}
+    for tweet_id, body in rendered.items():
+        origin = origins.get(tweet_id) or origin_in(tweet_id, body)
+        found_counts, found_flags = counts.get(origin), flags.get(origin)
+        if found_counts is None or found_flags is None:
+            if complete:
+                return None
+            found_counts = _NO_COUNTS if found_counts is None else found_counts
+            found_flags = _NO_FLAGS if found_flags is None else found_flags
+        presented[tweet_id] = with_engagement(body, found_counts, found_flags)
+    return presented
