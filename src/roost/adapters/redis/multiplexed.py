@@ -73,27 +73,24 @@ class MultiplexedRedis:
         return await self._call(command)
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
 
     async def _call(self, command: bytes) -> Any:
-        for attempt in (1, 2):
-            connection = await self._connected()
+        try:
             try:
-                reply = await connection.call(command)
-            except RedisConnectionError:
-                if attempt == 2:
-                    self._on_error()
-                    raise
-                continue
-            except RedisTimeoutError:
-                self._on_error()
-                raise
-            if isinstance(reply, hiredis.ReplyError):
-                raise ResponseError(str(reply))
-            return reply
-        raise AssertionError("unreachable")
+                reply = await (await self._connected()).call(command)
+            except RedisConnectionError:  # broken under it (Redis restarted?): once more, anew
+                reply = await (await self._connected()).call(command)
+        except (RedisConnectionError, RedisTimeoutError):
+            self._on_error()
+            raise
+        if isinstance(reply, hiredis.ReplyError):
+            raise ResponseError(str(reply))
+        return reply
 
     async def _connected(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -122,7 +119,6 @@ class MultiplexedRedis:
                         connection.close()
                         raise ResponseError(str(reply))
         except (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError) as error:
-            self._on_error()
             raise RedisConnectionError(f"cannot connect to Redis: {error!r}") from error
         return connection
 
@@ -199,6 +195,8 @@ class _Connection(asyncio.Protocol):
             raise RedisTimeoutError(f"no reply from Redis within {self._timeout} s") from None
 
     def close(self) -> None:
+        """At once: no call is written to it any more; the waiting ones fail as it goes."""
+        self._lost = True
         if self._transport is not None:
             self._transport.abort()
 
