@@ -40,8 +40,9 @@ SERVER_CPU, LOAD_CPU = 0, 1
 # together mid-measurement, a stall that production, where checks are spread out, never sees.
 SESSION_CACHE_SECONDS = 600
 MODES = ("embedded", "scaled")
-# The paced write test aims a little above the budget's 1,000 posts/s.
-PACE = 1.05 * report.POSTS
+# The paced write test aims above the budget's 1,000 posts/s: the calibration undershoots, as
+# responses take longer at the higher rate it sets (1.05x reached 993-1,032 posts/s).
+PACE = 1.15 * report.POSTS
 _DRAIN_SECONDS = 15.0
 
 
