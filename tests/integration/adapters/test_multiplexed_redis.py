@@ -4,13 +4,14 @@ answers, for the timeout)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import uvloop
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+from redis.exceptions import BusyLoadingError, ConnectionError, ResponseError, TimeoutError
 
 from roost.adapters.redis.multiplexed import MultiplexedRedis, Script
 from tests.conftest import REDIS_URL
@@ -140,3 +141,77 @@ async def test_a_silent_redis_times_out_and_the_next_call_reconnects() -> None:
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+async def _command(reader: asyncio.StreamReader) -> list[bytes]:
+    """One RESP command, as a fake Redis reads it."""
+    count = int((await reader.readline())[1:])
+    parts = []
+    for _ in range(count):
+        await reader.readline()  # the part's length
+        parts.append((await reader.readline()).strip())
+    return parts
+
+
+@contextlib.asynccontextmanager
+async def fake_redis(answer: Callable[[list[bytes]], bytes | None]) -> AsyncIterator[int]:
+    """A server answering each command with ``answer(command)`` (None: say nothing), yielding
+    its port; on leaving, every connection a client left open fails the test."""
+    readers: list[asyncio.StreamReader] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        readers.append(reader)
+        with contextlib.suppress(ConnectionResetError, asyncio.IncompleteReadError, ValueError):
+            while command := await _command(reader):
+                if (reply := answer(command)) is not None:
+                    writer.write(reply)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+        await asyncio.sleep(0.1)
+        assert all(reader.at_eof() for reader in readers), "a connection was left open"
+    finally:
+        server.close()
+
+
+async def test_redis_still_loading_its_data_is_unavailable_not_a_bad_command() -> None:
+    def loading(command: list[bytes]) -> bytes:
+        return b"+OK\r\n" if command[0] == b"CLIENT" else b"-LOADING Redis is loading\r\n"
+
+    errors: list[str] = []
+    async with fake_redis(loading) as port:
+        reads = MultiplexedRedis(f"redis://127.0.0.1:{port}/0", on_error=lambda: errors.append("x"))
+        with pytest.raises(BusyLoadingError):
+            await reads.run_script(ECHO, ["k"], ["v"])
+        await reads.close()
+    assert errors == ["x"]
+
+
+async def test_a_refused_greeting_is_a_connection_error() -> None:
+    errors: list[str] = []
+    async with fake_redis(lambda _: b"-WRONGPASS invalid password\r\n") as port:
+        reads = MultiplexedRedis(
+            f"redis://:wrong@127.0.0.1:{port}/0", on_error=lambda: errors.append("x")
+        )
+        with pytest.raises(ConnectionError, match="refused"):
+            await reads.run_script(ECHO, ["k"], ["v"])
+        await reads.close()
+    assert errors == ["x"]
+
+
+async def test_a_greeting_that_never_ends_leaves_no_connection_open() -> None:
+    async with fake_redis(lambda _: None) as port:
+        reads = MultiplexedRedis(f"redis://127.0.0.1:{port}/0", connect_timeout=0.1)
+        for _ in range(2):
+            with pytest.raises(ConnectionError):
+                await reads.run_script(ECHO, ["k"], ["v"])
+        await reads.close()
+
+
+async def test_a_closed_client_takes_no_more_calls() -> None:
+    reads = MultiplexedRedis(REDIS_URL)
+    assert await reads.run_script(ECHO, ["k"], ["v"]) == [b"v", b"k"]
+    await reads.close()
+    with pytest.raises(ConnectionError, match="closed"):
+        await reads.run_script(ECHO, ["k"], ["v"])

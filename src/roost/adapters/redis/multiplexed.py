@@ -9,7 +9,10 @@ hiredis in C: 18 us a page script (in process, 64 concurrent callers). Redis gai
 commands of many callers arrive in one read and leave in one write.
 
 Faults, as redis-py reports them (redis.exceptions), so callers handle both alike:
-- Redis unreachable: ConnectionError, at once; the next call tries again.
+- Redis unreachable, or refusing the greeting (a wrong password, too many clients):
+  ConnectionError, at once; the next call tries again. A connection whose greeting fails or
+  times out is closed.
+- Redis still loading its data, or busy with a script: BusyLoadingError (a ConnectionError).
 - The connection breaks (Redis restarted): the calls waiting on it are sent again, once, on a new
   connection; then they fail with ConnectionError. Calls must be safe to repeat: this client
   is for reads.
@@ -29,8 +32,8 @@ from typing import Any, cast
 
 import hiredis
 from redis.connection import SSLConnection, parse_url
+from redis.exceptions import BusyLoadingError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Arg = str | int | bytes
@@ -61,6 +64,7 @@ class MultiplexedRedis:
         self._name = name  # CLIENT LIST shows it: which connection is this one
         self._connection: _Connection | None = None
         self._connecting: asyncio.Task[_Connection] | None = None
+        self._closed = False
 
     async def run_script(self, script: Script, keys: Sequence[Arg], args: Sequence[Arg]) -> Any:
         command = _pack(b"EVALSHA", script.sha, len(keys), *keys, *args)
@@ -73,6 +77,8 @@ class MultiplexedRedis:
         return await self._call(command)
 
     async def close(self) -> None:
+        """For good: later calls fail with ConnectionError."""
+        self._closed = True
         if self._connecting is not None:
             self._connecting.cancel()
         if self._connection is not None:
@@ -85,14 +91,16 @@ class MultiplexedRedis:
                 reply = await (await self._connected()).call(command)
             except RedisConnectionError:  # broken under it (Redis restarted?): once more, anew
                 reply = await (await self._connected()).call(command)
-        except (RedisConnectionError, RedisTimeoutError):
+            if isinstance(reply, hiredis.ReplyError):
+                raise _error(str(reply))
+        except (RedisConnectionError, RedisTimeoutError):  # BusyLoadingError is one too
             self._on_error()
             raise
-        if isinstance(reply, hiredis.ReplyError):
-            raise ResponseError(str(reply))
         return reply
 
     async def _connected(self) -> _Connection:
+        if self._closed:
+            raise RedisConnectionError("this Redis client is closed")
         loop = asyncio.get_running_loop()
         connection = self._connection
         if connection is not None and connection.usable_from(loop):
@@ -107,19 +115,28 @@ class MultiplexedRedis:
         if self._connecting is task:
             self._connecting = None
         if not task.cancelled() and task.exception() is None:
-            self._connection = task.result()
+            if self._closed:  # finished just as close() ran
+                task.result().close()
+            else:
+                self._connection = task.result()
 
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+        """Connected and greeted (AUTH, CLIENT SETNAME, SELECT), or a ConnectionError: an error
+        reply to the greeting (a wrong password, too many clients) is Redis unavailable too."""
+        connection: _Connection | None = None
         try:
             async with asyncio.timeout(self._connect_timeout):
                 connection = await self._open(loop)
                 for command in self._handshake():
                     reply = await connection.call(command)
                     if isinstance(reply, hiredis.ReplyError):
-                        connection.close()
-                        raise ResponseError(str(reply))
-        except (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError) as error:
-            raise RedisConnectionError(f"cannot connect to Redis: {error!r}") from error
+                        raise RedisConnectionError(f"Redis refused the connection: {reply}")
+        except BaseException as error:  # a timeout or a cancellation too: never left open
+            if connection is not None:
+                connection.close()
+            if isinstance(error, OSError | TimeoutError | RedisTimeoutError):
+                raise RedisConnectionError(f"cannot connect to Redis: {error!r}") from error
+            raise
         return connection
 
     async def _open(self, loop: asyncio.AbstractEventLoop) -> _Connection:
@@ -199,6 +216,14 @@ class _Connection(asyncio.Protocol):
         self._lost = True
         if self._transport is not None:
             self._transport.abort()
+
+
+def _error(message: str) -> RedisError:
+    """An error reply as redis-py raises it: Redis still loading its data, or busy running a
+    script, is Redis unavailable for now (BusyLoadingError), not a bad command."""
+    if message.startswith(("LOADING", "BUSY")):
+        return BusyLoadingError(message)
+    return ResponseError(message)
 
 
 def _pack(*parts: Arg) -> bytes:
