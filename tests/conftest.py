@@ -75,7 +75,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    """A Redis key prefix of this test's own; its keys are deleted afterwards. A test that
+    starts processes using it asks for it first: fixtures are torn down in reverse order, so
+    its keys are then deleted after those processes stopped (a worker stopping late created
+    its stream's consumer groups again under a deleted prefix)."""
     import redis
 
     _require_port(REDIS_URL, "Redis", REDIS_START)

@@ -213,10 +213,10 @@ def _equal(actual: object, expected: object) -> None:
 
 
 def test_a_stream_on_one_api_process_hears_what_is_done_through_another(
+    redis_prefix: str,
     start_server: ServerFactory,
     start_worker: WorkerFactory,
     postgres_url: str,
-    redis_prefix: str,
 ) -> None:
     def env(worker_id: int) -> dict[str, str]:
         return scaled_env(REDIS_URL, redis_prefix, worker_id)

@@ -74,10 +74,10 @@ def _relogin(client: httpx.Client, account: Account) -> Account:
 
 
 def test_two_api_processes_and_two_workers_act_as_one_service(
+    redis_prefix: str,
     start_server: ServerFactory,
     start_worker: WorkerFactory,
     postgres_url: str,
-    redis_prefix: str,
 ) -> None:
     def env(worker_id: int) -> dict[str, str]:
         return scaled_env(REDIS_URL, redis_prefix, worker_id)
@@ -217,10 +217,10 @@ def _pending(client: Any, stream: str) -> dict[str, int]:
 
 
 def test_kill_9_of_a_worker_in_the_middle_of_a_large_fanout(
+    redis_prefix: str,
     start_server: ServerFactory,
     start_worker: WorkerFactory,
     postgres_url: str,
-    redis_prefix: str,
 ) -> None:
     api = start_server(postgres_url, "--no-consumers", env=scaled_env(REDIS_URL, redis_prefix, 1))
     author = new_account(api.client, "author")
