@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -209,10 +210,9 @@ def build(settings: Settings) -> Roost:
     count_sql_errors(engines, operations)
     redis, reads = None, None
     if settings.redis_url:
-        redis = connect(settings.redis_url, lambda: operations.store_error("redis"))
-        reads = MultiplexedRedis(
-            settings.redis_url, on_error=lambda: operations.store_error("redis")
-        )
+        redis_error = functools.partial(operations.store_error, "redis")
+        redis = connect(settings.redis_url, redis_error)
+        reads = MultiplexedRedis(settings.redis_url, on_error=redis_error)
     keys = Keys(settings.redis_prefix)
     lru = LruTweetCache(settings.tweet_cache_size)
     fast = (

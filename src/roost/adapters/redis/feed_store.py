@@ -7,7 +7,7 @@ list holds one entry per original. Every write is one round trip: during fanout 
 to 1,000 feeds per script call, for one post of many followers (`roost bench fanout` measures
 it) or for a run of posts of few followers each. A read is one round trip
 too: the page script reads the feed, merges the recent posts of the pulled authors, and returns
-the cached tweets with them, their counts and the reader's likes and reposts.
+their counts and the reader's likes and reposts with them (the tweets come from the tweet cache).
 Structures that are missing (never built, evicted, lost with Redis) are rebuilt from SQL by the
 service, never written to piecemeal, so nothing in Redis is ever silently incomplete.
 """

@@ -68,17 +68,12 @@ class Keys:
         before, after = self.author_posts_parts
         return f"{before}{user_id}{after}"
 
-    @property
-    def tweet_prefix(self) -> str:
-        """A tweet's cache key is this and its feed member, so the feed script can build it."""
-        return f"{self.prefix}t:"
-
     def tweet(self, tweet_id: int) -> str:
-        return f"{self.tweet_prefix}{member(tweet_id)}"
+        return f"{self.prefix}t:{member(tweet_id)}"
 
     def counts(self, tweet_id: int) -> str:
         """A post's engagement counts (a string: "likes replies reposts"; a string, not a
-        hash, so that the feed script reads a page's counts in the MGET of its tweets)."""
+        hash, so that the feed script reads a page's counts with one MGET)."""
         return f"{self.counts_prefix}{member(tweet_id)}"
 
     @property
