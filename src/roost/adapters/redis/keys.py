@@ -31,12 +31,16 @@ def entry_member(entry: FeedEntry) -> str:
     return f"{entry.tweet_id:0{ID_WIDTH}d}"
 
 
+# A NamedTuple's own constructor is a Python function; tuple's is C: a third of parse_entry.
+_new_entry = tuple.__new__
+
+
 def parse_entry(raw: bytes | str) -> FeedEntry:
     """int() reads the digits of bytes as of str: a page's 50 entries are parsed undecoded."""
     if len(raw) == ID_WIDTH:
         tweet_id = int(raw)
-        return FeedEntry(tweet_id, tweet_id)
-    return FeedEntry(int(raw[:ID_WIDTH]), int(raw[ID_WIDTH + 1 :]))
+        return _new_entry(FeedEntry, (tweet_id, tweet_id))
+    return _new_entry(FeedEntry, (int(raw[:ID_WIDTH]), int(raw[ID_WIDTH + 1 :])))
 
 
 class Keys:
