@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 
 from roost.domain import events
 from roost.domain.analytics import (
@@ -40,6 +41,8 @@ from roost.ports import ActiveUsers, AnalyticsStore, Clock, UnitOfWorkFactory, U
 from roost.services.background import stop_if_cancelled
 
 log = logging.getLogger(__name__)
+
+PAGES_KEPT = 10_000  # counted before the flush if a flush is late (or never runs)
 
 USER_METRICS = (Metric.FOLLOWERS_GAINED, Metric.FOLLOWERS_LOST, Metric.POSTS, Metric.IMPRESSIONS)
 OVERVIEW_METRICS = (
@@ -68,17 +71,26 @@ class Usage:
         self._active_users = active_users
         self._clock = clock
         self._impressions: Counter[int] = Counter()
+        self._shown: list[Sequence[int]] = []  # pages served since the last count
         self._feed_reads = 0
         self._requests = 0
         self._active: set[int] = set()
 
     def served(self, tweet_ids: Sequence[int]) -> None:
-        """Tweets shown in a page: one impression each. In memory only (hot path)."""
-        self._impressions.update(tweet_ids)
+        """Tweets shown in a page: one impression each. In memory only (hot path): the page is
+        kept and counted with the others at the next flush, in one pass (a Counter.update a
+        page was 4% of a feed read's CPU)."""
+        self._shown.append(tweet_ids)
+        if len(self._shown) >= PAGES_KEPT:
+            self._count_shown()
 
     def feed_read(self, tweet_ids: Sequence[int]) -> None:
         self._feed_reads += 1
-        self._impressions.update(tweet_ids)
+        self.served(tweet_ids)
+
+    def _count_shown(self) -> None:
+        shown, self._shown = self._shown, []
+        self._impressions.update(chain.from_iterable(shown))
 
     def active(self, user_id: int) -> None:
         self._active.add(user_id)
@@ -98,6 +110,7 @@ class Usage:
 
     async def flush(self) -> None:
         """Write what was counted since the last flush. On failure the counts are put back."""
+        self._count_shown()
         impressions, self._impressions = self._impressions, Counter()
         feed_reads, self._feed_reads = self._feed_reads, 0
         requests, self._requests = self._requests, 0

@@ -71,11 +71,11 @@ class HomeFeed:
             found = await self._slice(reader, before, wanted + 1)
             has_more = len(found.entries) > wanted
             entries = found.entries[:wanted]
-            rendered = await self._render(reader, found, entries)
-            for tweet_id, _ in entries:
+            presented = await self._render(reader, found, entries)
+            for (tweet_id, _), body in zip(entries, presented, strict=True):
                 served += 1
-                if tweet_id in rendered:
-                    items.append(rendered[tweet_id])
+                if body is not None:
+                    items.append(body)
                     positions.append((tweet_id, served))
             if entries:
                 before = entries[-1].tweet_id
@@ -152,13 +152,13 @@ class HomeFeed:
 
     async def _render(
         self, reader: User, found: FeedSlice, entries: list[FeedEntry]
-    ) -> dict[int, bytes]:
-        """The entries' tweets with the reader's engagement; deleted ones are left out."""
+    ) -> list[bytes | None]:
+        """Each entry's tweet with the reader's engagement; None for a deleted one."""
         rendered = await self._hydrator.rendered([entry.tweet_id for entry in entries])
-        return await self._engagement.present(
+        return await self._engagement.present_entries(
             reader.id,
+            entries,
             rendered,
-            origins=dict(entries),
             counts=found.counts,
             flags=found.flags,
             cache_read=found.cache_read,

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from roost.bootstrap import Roost, build
 from roost.domain.analytics import Metric, TweetStats
 from roost.domain.errors import Forbidden, NotFound
+from roost.services.analytics import PAGES_KEPT
 from roost.settings import Settings
 from tests.integration.support import Consumers
 
@@ -163,6 +164,20 @@ async def test_counts_are_flushed_every_second_and_at_shutdown(
         assert (await again.analytics.tweet_stats(author, tweet.id)).impressions == 3
     finally:
         await again.close()
+
+
+async def test_pages_served_between_flushes_beyond_the_kept_bound_are_all_counted(
+    roost: Roost,
+) -> None:
+    """Pages are kept to be counted at the flush, up to a bound: past it they are counted at
+    once, and none is lost or counted twice."""
+    author = await roost.accounts.register("author", "correct horse", None)
+    tweet = await roost.publishing.publish(author, "seen")
+    await roost.usage.flush()
+    for _ in range(PAGES_KEPT + 5):
+        roost.usage.feed_read([tweet.id])
+    await roost.usage.flush()
+    assert (await roost.analytics.tweet_stats(author, tweet.id)).impressions == PAGES_KEPT + 5
 
 
 async def test_daily_actives_survive_a_redis_loss(scaled: Roost) -> None:
