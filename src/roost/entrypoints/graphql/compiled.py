@@ -10,6 +10,8 @@ any other shape, and any query that fails, go through the generic path.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +54,8 @@ Projection = list[tuple[str, str, "Projection | None"]]  # (response key, json k
 FeedPage = Callable[[User, str | None, int], Any]
 
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+_encode = msgspec.json.Encoder().encode
+_serials = itertools.count()
 
 
 class NotCompilable(Exception):
@@ -68,6 +72,7 @@ class CompiledFeedQuery:
     arguments: dict[str, ValueNode]
     plan: Any
     variable_defaults: Mapping[str, ValueNode]
+    serial: int = dataclasses.field(default_factory=lambda: next(_serials))  # names it in _NODES
 
     def argument(self, name: str, variables: dict[str, Any], default: Any) -> Any:
         """The argument's value; raises NotCompilable when only the generic path can tell
@@ -223,14 +228,18 @@ def project(tweet: dict[str, Any], plan: Projection, kind: str = "tweet") -> dic
     return out
 
 
-def run_feed(compiled: CompiledFeedQuery, page: Page[bytes]) -> dict[str, Any]:
+def run_feed(
+    compiled: CompiledFeedQuery, page: Page[bytes], *, raw: bool = False
+) -> dict[str, Any]:
+    """The query's data. With ``raw``, each node is its JSON (msgspec.Raw), for a caller that
+    encodes the result with msgspec; else a dict."""
     out: dict[str, Any] = {}
     for key, name, plan in compiled.plan:
         if name == "__typename":
             out[key] = plan
         elif name == "edges":
             out[key] = [
-                _edge(plan, cursor, item)
+                _edge(plan, cursor, item, compiled.serial, raw)
                 for item, cursor in zip(page.items, page.cursors(), strict=True)
             ]
         else:
@@ -240,7 +249,9 @@ def run_feed(compiled: CompiledFeedQuery, page: Page[bytes]) -> dict[str, Any]:
     return out
 
 
-def _edge(plan: list[tuple[str, str, Any]], cursor: str, item: bytes) -> dict[str, Any]:
+def _edge(
+    plan: list[tuple[str, str, Any]], cursor: str, item: bytes, serial: int, raw: bool
+) -> dict[str, Any]:
     edge: dict[str, Any] = {}
     for key, name, nested in plan:
         if name == "cursor":
@@ -248,8 +259,26 @@ def _edge(plan: list[tuple[str, str, Any]], cursor: str, item: bytes) -> dict[st
         elif name == "__typename":
             edge[key] = nested
         else:
-            edge[key] = project(_decode(item), nested)
+            node = _node(item, nested, serial)
+            edge[key] = node if raw else _decode(node)
     return edge
+
+
+_NODES_SIZE = 8192
+_NODES: dict[tuple[bytes, int], msgspec.Raw] = {}
+
+
+def _node(item: bytes, plan: Projection, serial: int) -> msgspec.Raw:
+    """The node as JSON, memoised by tweet (as served) and compiled query. A post is read by
+    many followers: a hit is one lookup (the served bytes keep their hash) instead of a
+    decode, a projection and an encode. Cleared when full."""
+    key = (item, serial)
+    node = _NODES.get(key)
+    if node is None:
+        if len(_NODES) >= _NODES_SIZE:
+            _NODES.clear()
+        node = _NODES[key] = msgspec.Raw(_encode(project(_decode(item), plan)))
+    return node
 
 
 def run_seed(compiled: CompiledFeedQuery, caller: User, page: Page[bytes]) -> list[dict[str, Any]]:

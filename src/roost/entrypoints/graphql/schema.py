@@ -380,7 +380,7 @@ class RoostSchema(strawberry.Schema):
         compiled = self._compiled.get(query)
         if compiled is None:
             return None
-        result = await _run_compiled(compiled, variables, context)
+        result = await _run_compiled(compiled, variables, context, raw=True)
         if result is not None and result.errors:
             self.process_errors(result.errors)
         return result
@@ -400,10 +400,11 @@ class RoostSchema(strawberry.Schema):
 
 
 async def _run_compiled(
-    compiled: CompiledFeedQuery, variables: dict[str, Any], context: Context
+    compiled: CompiledFeedQuery, variables: dict[str, Any], context: Context, *, raw: bool = False
 ) -> ExecutionResult | None:
     """The hot query, without a resolver per field; None: run it the generic way instead (its
-    variables need the generic coercion and error messages)."""
+    variables need the generic coercion and error messages). With ``raw``, nodes are JSON
+    (msgspec.Raw), for a caller that encodes the data with msgspec."""
     try:
         first = compiled.argument("first", variables, DEFAULT_LIMIT)
         after = compiled.argument("after", variables, None)
@@ -421,7 +422,7 @@ async def _run_compiled(
         caller = await context.caller()
         page = await context.roost.home_feed.page(caller, after, first)
         if compiled.root_field == "feed":
-            data: Any = run_feed(compiled, page)
+            data: Any = run_feed(compiled, page, raw=raw)
         elif user_id is not None and parse_id(user_id) != caller.id:
             return ExecutionResult(
                 None, [error_at("forbidden", "You may only read your own feeds.", path)]
