@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +61,9 @@ def _sqlite_engine(url: URL, begin: str, pool_size: int) -> AsyncEngine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # roost emits BEGIN itself, below
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            "foreign_keys=ON",
-            "busy_timeout=10000",
-        ):
+        for pragma in ("busy_timeout=10000", "synchronous=NORMAL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
+        _use_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -73,3 +71,22 @@ def _sqlite_engine(url: URL, begin: str, pool_size: int) -> AsyncEngine:
         connection.exec_driver_sql(begin)
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL is a property of the database file: set once, it only needs checking. Setting it
+    takes an exclusive lock, for which SQLite may not wait (it answers "database is locked" at
+    once when connections of a new database's pools all set it together), so that is retried."""
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+_WAL_ATTEMPTS = 5
