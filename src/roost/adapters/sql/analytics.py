@@ -12,7 +12,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, any_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,6 +49,8 @@ from roost.domain.analytics import (
 from roost.ports import UsageBatch
 
 RollupKey = tuple[str, int, str, datetime]
+# Tweets a statement of a flush reads or writes: each chunk's rows are handled between two awaits,
+# so an API process flushing thousands goes on answering requests meanwhile.
 _LOOKUP_CHUNK = 500
 
 
@@ -149,20 +161,28 @@ class SqlAnalytics:
 
     @staticmethod
     async def _authors(conn: AsyncConnection, tweet_ids: list[int]) -> dict[int, int]:
-        if conn.dialect.name == "postgresql":
-            ids = bindparam("ids", type_=postgresql.ARRAY(BigInteger))
-            query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id == any_(ids))
-            return {row.id: row.author_id for row in await conn.execute(query, {"ids": tweet_ids})}
         found: dict[int, int] = {}
+        postgres = conn.dialect.name == "postgresql"
         for start in range(0, len(tweet_ids), _LOOKUP_CHUNK):
             chunk = tweet_ids[start : start + _LOOKUP_CHUNK]
-            query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id.in_(chunk))
-            found.update({row.id: row.author_id for row in await conn.execute(query)})
+            if postgres:  # one array parameter, not one parameter a tweet
+                ids = bindparam("ids", type_=postgresql.ARRAY(BigInteger))
+                query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id == any_(ids))
+                rows = await conn.execute(query, {"ids": chunk})
+            else:
+                query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id.in_(chunk))
+                rows = await conn.execute(query)
+            found.update({row.id: row.author_id for row in rows})
         return found
 
     @staticmethod
     async def _add_rollups(conn: AsyncConnection, rows: Counter[RollupKey]) -> None:
         if not rows:
+            return
+        keys = sorted(rows)
+        if conn.dialect.name == "postgresql":  # a flush adds a row per author: as arrays
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                await _add_rollups_pg(conn, keys[start : start + _LOOKUP_CHUNK], rows)
             return
         statement = _upsert(conn, analytics_rollups)
         await conn.execute(
@@ -172,7 +192,7 @@ class SqlAnalytics:
             ),
             [
                 {"metric": m, "subject_id": s, "period": p, "bucket": b, "value": rows[m, s, p, b]}
-                for m, s, p, b in sorted(rows)
+                for m, s, p, b in keys
             ],
         )
 
@@ -192,13 +212,13 @@ class SqlAnalytics:
             pg_statement = postgresql.insert(tweet_stats).from_select(
                 ["tweet_id", counter.value], rows
             )
-            await conn.execute(
-                pg_statement.on_conflict_do_update(
-                    index_elements=[tweet_stats.c.tweet_id],
-                    set_={counter.value: column + pg_statement.excluded[counter.value]},
-                ),
-                {"ids": ids, "deltas": [deltas[t] for t in ids]},
+            upsert = pg_statement.on_conflict_do_update(
+                index_elements=[tweet_stats.c.tweet_id],
+                set_={counter.value: column + pg_statement.excluded[counter.value]},
             )
+            for start in range(0, len(ids), _LOOKUP_CHUNK):
+                chunk = ids[start : start + _LOOKUP_CHUNK]
+                await conn.execute(upsert, {"ids": chunk, "deltas": [deltas[t] for t in chunk]})
             return
         statement = _upsert(conn, tweet_stats)
         await conn.execute(
@@ -208,6 +228,36 @@ class SqlAnalytics:
             ),
             [{"tweet_id": t, counter.value: deltas[t]} for t in ids],
         )
+
+
+async def _add_rollups_pg(
+    conn: AsyncConnection, keys: list[RollupKey], rows: Counter[RollupKey]
+) -> None:
+    """Rollup rows as one array a column."""
+    columns: dict[str, tuple[postgresql.ARRAY[Any], list[Any]]] = {
+        "metric": (postgresql.ARRAY(String()), [m for m, _, _, _ in keys]),
+        "subject_id": (postgresql.ARRAY(BigInteger()), [s for _, s, _, _ in keys]),
+        "period": (postgresql.ARRAY(String()), [p for _, _, p, _ in keys]),
+        "bucket": (
+            postgresql.ARRAY(DateTime(timezone=True)),
+            [b for _, _, _, b in keys],
+        ),
+        "value": (postgresql.ARRAY(BigInteger()), [rows[key] for key in keys]),
+    }
+    unnested = select(
+        *(
+            func.unnest(bindparam(name, type_=array_type))
+            for name, (array_type, _) in columns.items()
+        )
+    )
+    pg_statement = postgresql.insert(analytics_rollups).from_select(list(columns), unnested)
+    await conn.execute(
+        pg_statement.on_conflict_do_update(
+            index_elements=list(analytics_rollups.primary_key),
+            set_={"value": analytics_rollups.c.value + pg_statement.excluded.value},
+        ),
+        {name: values for name, (_, values) in columns.items()},
+    )
 
 
 class SqlActiveUsers:
