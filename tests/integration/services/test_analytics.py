@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import event
 
+from roost.adapters.sql import analytics as sql_analytics
 from roost.bootstrap import Roost, build
 from roost.domain.analytics import Metric, TweetStats
 from roost.domain.errors import Forbidden, NotFound
@@ -176,6 +177,24 @@ async def test_pages_served_between_flushes_are_all_counted_once(roost: Roost) -
         roost.usage.feed_read([tweet.id])
     await roost.usage.flush()
     assert (await roost.analytics.tweet_stats(author, tweet.id)).impressions == 3 * PAGES_KEPT + 5
+
+
+async def test_impressions_reach_their_authors_when_known_authors_are_forgotten(
+    roost: Roost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush remembers posts' authors up to a bound; past it they are looked up again."""
+    monkeypatch.setattr(sql_analytics, "_KNOWN_AUTHORS", 1)
+    alice = await roost.accounts.register("alice", "correct horse", None)
+    bob = await roost.accounts.register("bob", "correct horse", None)
+    alices = await roost.publishing.publish(alice, "by alice")
+    bobs = await roost.publishing.publish(bob, "by bob")
+    await roost.usage.flush()
+    for shown in ([alices.id], [alices.id, bobs.id]):
+        roost.usage.served(shown)
+        await roost.usage.flush()
+    for user, expected in ((alice, 2), (bob, 1)):
+        stats = await roost.analytics.user_stats(user, user.handle, 1)
+        assert sum(stats.counts[Metric.IMPRESSIONS]) == expected
 
 
 async def test_daily_actives_survive_a_redis_loss(scaled: Roost) -> None:

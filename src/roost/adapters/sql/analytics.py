@@ -52,11 +52,13 @@ RollupKey = tuple[str, int, str, datetime]
 # Tweets a statement of a flush reads or writes: each chunk's rows are handled between two awaits,
 # so an API process flushing thousands goes on answering requests meanwhile.
 _LOOKUP_CHUNK = 500
+_KNOWN_AUTHORS = 100_000
 
 
 class SqlAnalytics:
     def __init__(self, engines: Engines) -> None:
         self._engines = engines
+        self._known_authors: dict[int, int] = {}
 
     async def count_events(self, counted: Mapping[int, EventCounts]) -> int:
         if not counted:
@@ -86,7 +88,7 @@ class SqlAnalytics:
         on PostgreSQL the tweets go as arrays, one parameter each, not one parameter a tweet,
         whose binding cost the API process 40 ms of CPU a flush (py-spy, `roost bench http`)."""
         async with self._engines.writer.begin() as conn:
-            authors = await self._authors(conn, list(batch.impressions))
+            authors = await self._authors_of(conn, list(batch.impressions))
             per_author: Counter[int] = Counter()
             for tweet_id, times in batch.impressions.items():
                 if tweet_id in authors:
@@ -158,6 +160,18 @@ class SqlAnalytics:
                 )
             else:
                 await conn.execute(admins.delete().where(admins.c.user_id == user_id))
+
+    async def _authors_of(self, conn: AsyncConnection, tweet_ids: list[int]) -> dict[int, int]:
+        """A post's author never changes, and a flush shows mostly the posts of the one before:
+        they are remembered, and only the others looked up (bounded, cleared when full)."""
+        known = self._known_authors
+        missing = [tweet_id for tweet_id in tweet_ids if tweet_id not in known]
+        if len(known) + len(missing) > _KNOWN_AUTHORS:
+            known.clear()
+            missing = tweet_ids
+        if missing:
+            known.update(await self._authors(conn, missing))
+        return known
 
     @staticmethod
     async def _authors(conn: AsyncConnection, tweet_ids: list[int]) -> dict[int, int]:
