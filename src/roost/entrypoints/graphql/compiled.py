@@ -10,7 +10,6 @@ any other shape, and any query that fails, go through the generic path.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -72,7 +71,6 @@ class CompiledFeedQuery:
     arguments: dict[str, ValueNode]
     plan: Any
     variable_defaults: Mapping[str, ValueNode]
-    serial: int = dataclasses.field(default_factory=lambda: next(_serials))  # names it in _NODES
 
     def argument(self, name: str, variables: dict[str, Any], default: Any) -> Any:
         """The argument's value; raises NotCompilable when only the generic path can tell
@@ -165,8 +163,9 @@ def _edge_plan(selection_set: SelectionSetNode | None) -> list[tuple[str, str, A
         name = field.name.value
         if name == "cursor":
             plan.append((_key(field), "cursor", None))
-        elif name == "node":
-            plan.append((_key(field), "node", _object_plan(field.selection_set, "tweet")))
+        elif name == "node":  # a serial names this selection in _NODES (aliases may make more)
+            selection = _object_plan(field.selection_set, "tweet")
+            plan.append((_key(field), "node", (selection, next(_serials))))
         elif name == "__typename":
             plan.append((_key(field), "__typename", "TweetEdge"))
         else:
@@ -239,7 +238,7 @@ def run_feed(
             out[key] = plan
         elif name == "edges":
             out[key] = [
-                _edge(plan, cursor, item, compiled.serial, raw)
+                _edge(plan, cursor, item, raw)
                 for item, cursor in zip(page.items, page.cursors(), strict=True)
             ]
         else:
@@ -249,9 +248,7 @@ def run_feed(
     return out
 
 
-def _edge(
-    plan: list[tuple[str, str, Any]], cursor: str, item: bytes, serial: int, raw: bool
-) -> dict[str, Any]:
+def _edge(plan: list[tuple[str, str, Any]], cursor: str, item: bytes, raw: bool) -> dict[str, Any]:
     edge: dict[str, Any] = {}
     for key, name, nested in plan:
         if name == "cursor":
@@ -259,7 +256,7 @@ def _edge(
         elif name == "__typename":
             edge[key] = nested
         else:
-            node = _node(item, nested, serial)
+            node = _node(item, *nested)
             edge[key] = node if raw else _decode(node)
     return edge
 
@@ -269,9 +266,9 @@ _NODES: dict[tuple[bytes, int], msgspec.Raw] = {}
 
 
 def _node(item: bytes, plan: Projection, serial: int) -> msgspec.Raw:
-    """The node as JSON, memoised by tweet (as served) and compiled query. A post is read by
-    many followers: a hit is one lookup (the served bytes keep their hash) instead of a
-    decode, a projection and an encode. Cleared when full."""
+    """The node as JSON, memoised by tweet (as served) and node selection (``serial``, one per
+    ``node`` field compiled). A post is read by many followers: a hit is one lookup (the served
+    bytes keep their hash) instead of a decode, a projection and an encode. Cleared when full."""
     key = (item, serial)
     node = _NODES.get(key)
     if node is None:
