@@ -40,15 +40,10 @@ class Engagement:
         ``counts`` and ``flags`` (by origin) are what the caller already knows. With
         ``cache_read`` they are all the cache holds (the feed script read it): what they lack
         comes from SQL without asking the cache again."""
-        known = origins or {}
-        presented = _spliced(rendered, known, counts or {}, flags or {}, complete=True)
+        known, counts, flags = origins or {}, counts or {}, flags or {}
+        presented = _spliced(rendered, known, counts, flags, complete=True)
         if presented is None:  # the caller did not know it all: find the rest
-            wanted = sorted({known.get(t) or origin_in(t, body) for t, body in rendered.items()})
-            all_counts, all_flags = await self._complete(
-                reader_id, wanted, counts or {}, flags or {}, cache_read
-            )
-            presented = _spliced(rendered, known, all_counts, all_flags, complete=False)
-        assert presented is not None
+            presented = await self._completed(reader_id, rendered, known, counts, flags, cache_read)
         return presented
 
     async def present_entries(
@@ -76,31 +71,28 @@ class Engagement:
             presented.append(with_engagement(body, found_counts, found_flags))
         else:
             return presented
-        every = await self.present(
-            reader_id,
-            rendered,
-            origins=dict(entries),
-            counts=counts,
-            flags=flags,
-            cache_read=cache_read,
-        )
+        every = await self._completed(reader_id, rendered, dict(entries), counts, flags, cache_read)
         return [every.get(tweet_id) for tweet_id, _ in entries]
 
-    async def _complete(
+    async def _completed(
         self,
         reader_id: int,
-        origins: Sequence[int],
+        rendered: Mapping[int, bytes],
+        origins: Mapping[int, int],
         counts: Mapping[int, Counts],
         flags: Mapping[int, Flags],
         cache_read: bool,
-    ) -> tuple[dict[int, Counts], dict[int, Flags]]:
-        """``counts`` and ``flags`` with what they lack of ``origins``: from the cache (unless
-        the caller read it already), then from SQL."""
+    ) -> dict[int, bytes]:
+        """The tweets spliced once ``counts`` and ``flags`` have what they lack: from the
+        cache (unless the caller read it already), then from SQL."""
+        wanted = sorted({origins.get(t) or origin_in(t, body) for t, body in rendered.items()})
         all_counts, all_flags = dict(counts), dict(flags)
         if not cache_read:
-            await self._from_cache(reader_id, origins, all_counts, all_flags)
-        await self._from_sql(reader_id, origins, all_counts, all_flags)
-        return all_counts, all_flags
+            await self._from_cache(reader_id, wanted, all_counts, all_flags)
+        await self._from_sql(reader_id, wanted, all_counts, all_flags)
+        presented = _spliced(rendered, origins, all_counts, all_flags, complete=False)
+        assert presented is not None
+        return presented
 
     async def present_one(self, reader_id: int, tweet_id: int, rendered: bytes) -> bytes:
         return (await self.present(reader_id, {tweet_id: rendered}))[tweet_id]
