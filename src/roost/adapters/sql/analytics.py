@@ -8,9 +8,9 @@ summed by key and written in key order, so two writers lock them in the same ord
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -53,6 +53,11 @@ RollupKey = tuple[str, int, str, datetime]
 # so an API process flushing thousands goes on answering requests meanwhile.
 _LOOKUP_CHUNK = 500
 _KNOWN_AUTHORS = 100_000
+_IDS = postgresql.ARRAY(BigInteger())
+_TEXTS = postgresql.ARRAY(String())
+_TIMES = postgresql.ARRAY(DateTime(timezone=True))
+_Arrays = dict[str, tuple[postgresql.ARRAY[Any], list[Any]]]  # column: (array type, values)
+T = TypeVar("T")
 
 
 class SqlAnalytics:
@@ -177,10 +182,9 @@ class SqlAnalytics:
     async def _authors(conn: AsyncConnection, tweet_ids: list[int]) -> dict[int, int]:
         found: dict[int, int] = {}
         postgres = conn.dialect.name == "postgresql"
-        for start in range(0, len(tweet_ids), _LOOKUP_CHUNK):
-            chunk = tweet_ids[start : start + _LOOKUP_CHUNK]
+        for chunk in _chunks(tweet_ids):
             if postgres:  # one array parameter, not one parameter a tweet
-                ids = bindparam("ids", type_=postgresql.ARRAY(BigInteger))
+                ids = bindparam("ids", type_=_IDS)
                 query = select(tweets.c.id, tweets.c.author_id).where(tweets.c.id == any_(ids))
                 rows = await conn.execute(query, {"ids": chunk})
             else:
@@ -195,8 +199,15 @@ class SqlAnalytics:
             return
         keys = sorted(rows)
         if conn.dialect.name == "postgresql":  # a flush adds a row per author: as arrays
-            for start in range(0, len(keys), _LOOKUP_CHUNK):
-                await _add_rollups_pg(conn, keys[start : start + _LOOKUP_CHUNK], rows)
+            for chunk in _chunks(keys):
+                columns: _Arrays = {
+                    "metric": (_TEXTS, [m for m, _, _, _ in chunk]),
+                    "subject_id": (_IDS, [s for _, s, _, _ in chunk]),
+                    "period": (_TEXTS, [p for _, _, p, _ in chunk]),
+                    "bucket": (_TIMES, [b for _, _, _, b in chunk]),
+                    "value": (_IDS, [rows[key] for key in chunk]),
+                }
+                await _add_as_arrays(conn, analytics_rollups, columns, "value")
             return
         statement = _upsert(conn, analytics_rollups)
         await conn.execute(
@@ -216,25 +227,17 @@ class SqlAnalytics:
     ) -> None:
         if not deltas:
             return
-        column: ColumnElement[Any] = tweet_stats.c[counter.value]
         ids = sorted(deltas)
         if conn.dialect.name == "postgresql":
-            rows = select(
-                func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger))),
-                func.unnest(bindparam("deltas", type_=postgresql.ARRAY(BigInteger))),
-            )
-            pg_statement = postgresql.insert(tweet_stats).from_select(
-                ["tweet_id", counter.value], rows
-            )
-            upsert = pg_statement.on_conflict_do_update(
-                index_elements=[tweet_stats.c.tweet_id],
-                set_={counter.value: column + pg_statement.excluded[counter.value]},
-            )
-            for start in range(0, len(ids), _LOOKUP_CHUNK):
-                chunk = ids[start : start + _LOOKUP_CHUNK]
-                await conn.execute(upsert, {"ids": chunk, "deltas": [deltas[t] for t in chunk]})
+            for chunk in _chunks(ids):
+                columns: _Arrays = {
+                    "tweet_id": (_IDS, chunk),
+                    counter.value: (_IDS, [deltas[t] for t in chunk]),
+                }
+                await _add_as_arrays(conn, tweet_stats, columns, counter.value)
             return
         statement = _upsert(conn, tweet_stats)
+        column: ColumnElement[Any] = tweet_stats.c[counter.value]
         await conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[tweet_stats.c.tweet_id],
@@ -244,31 +247,30 @@ class SqlAnalytics:
         )
 
 
-async def _add_rollups_pg(
-    conn: AsyncConnection, keys: list[RollupKey], rows: Counter[RollupKey]
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _LOOKUP_CHUNK):
+        yield items[start : start + _LOOKUP_CHUNK]
+
+
+async def _add_as_arrays(
+    conn: AsyncConnection,
+    table: Table,
+    columns: _Arrays,
+    added: str,
 ) -> None:
-    """Rollup rows as one array a column."""
-    columns: dict[str, tuple[postgresql.ARRAY[Any], list[Any]]] = {
-        "metric": (postgresql.ARRAY(String()), [m for m, _, _, _ in keys]),
-        "subject_id": (postgresql.ARRAY(BigInteger()), [s for _, s, _, _ in keys]),
-        "period": (postgresql.ARRAY(String()), [p for _, _, p, _ in keys]),
-        "bucket": (
-            postgresql.ARRAY(DateTime(timezone=True)),
-            [b for _, _, _, b in keys],
-        ),
-        "value": (postgresql.ARRAY(BigInteger()), [rows[key] for key in keys]),
-    }
+    """PostgreSQL: rows given as one array a column (``name: (array type, values)``),
+    inserted, or on a primary-key conflict ``added`` increased by the new row's value."""
     unnested = select(
         *(
             func.unnest(bindparam(name, type_=array_type))
             for name, (array_type, _) in columns.items()
         )
     )
-    pg_statement = postgresql.insert(analytics_rollups).from_select(list(columns), unnested)
+    statement = postgresql.insert(table).from_select(list(columns), unnested)
     await conn.execute(
-        pg_statement.on_conflict_do_update(
-            index_elements=list(analytics_rollups.primary_key),
-            set_={"value": analytics_rollups.c.value + pg_statement.excluded.value},
+        statement.on_conflict_do_update(
+            index_elements=list(table.primary_key),
+            set_={added: table.c[added] + statement.excluded[added]},
         ),
         {name: values for name, (_, values) in columns.items()},
     )
