@@ -153,6 +153,7 @@ class Backlogs:
             except Exception as error:
                 stop_if_cancelled(error)
                 log.debug("backlog gauges not refreshed: %r", error)
+            stop_if_cancelled()
             await asyncio.sleep(REFRESH_SECONDS)
 
     async def refresh(self) -> None:

@@ -109,6 +109,7 @@ class Usage:
             except Exception as error:
                 stop_if_cancelled(error)
                 log.exception("analytics flush failed; its counts are kept for the next one")
+            stop_if_cancelled()
 
     async def flush(self) -> None:
         """Write what was counted since the last flush. On failure the counts are put back."""
