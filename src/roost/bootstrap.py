@@ -46,6 +46,7 @@ from roost.adapters.redis.rate_limiter import RedisRateLimiter
 from roost.adapters.redis.signals import RedisSignals
 from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
 from roost.adapters.redis.tweet_cache import RedisTweetCache
+from roost.adapters.redis.usage_queue import RedisUsageQueue
 from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
@@ -263,7 +264,8 @@ def build(settings: Settings) -> Roost:
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
     analytics_store = SqlAnalytics(engines)
-    usage = Usage(analytics_store, fast.active_users, clock)
+    queue = RedisUsageQueue(redis, keys) if redis else None
+    usage = Usage(analytics_store, queue, fast.active_users, ids, clock)
     counting = AnalyticsConsumer(uow, analytics_store, clock)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: usage.run(settings.analytics_flush_seconds)
@@ -288,14 +290,19 @@ def build(settings: Settings) -> Roost:
         relay_bell = doorbells.new()
         fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
         publisher = RedisStreamPublisher(redis, keys, settings.stream_max_len)
-        stream = RedisStreamEventSource(
-            redis,
-            keys,
-            f"{socket.gethostname()}-{os.getpid()}",
-            claim_idle_seconds=settings.stream_claim_idle_seconds,
-            max_deliveries=settings.stream_max_deliveries,
-            block_seconds=settings.consumer_poll_seconds,
-        )
+
+        def read(stream: str) -> RedisStreamEventSource:
+            return RedisStreamEventSource(
+                redis,
+                keys,
+                f"{socket.gethostname()}-{os.getpid()}",
+                claim_idle_seconds=settings.stream_claim_idle_seconds,
+                max_deliveries=settings.stream_max_deliveries,
+                block_seconds=settings.consumer_poll_seconds,
+                stream=stream,
+            )
+
+        stream, usage_stream = read(keys.events), read(keys.usage)
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell, publisher.publish_batch),
             ConsumerSpec("fanout", stream, fanout.handle, None, fanout.handle_batch),
@@ -304,11 +311,13 @@ def build(settings: Settings) -> Roost:
             ),
             ConsumerSpec("counts", stream, counts.handle, None, counts.handle_batch),
             ConsumerSpec("analytics", stream, counting.handle, None, counting.handle_batch),
+            ConsumerSpec("usage", usage_stream, counting.handle, None, counting.handle_batch),
         ]
         assert isinstance(fast.signals, RedisSignals)
         background.append(fast.signals.listen)
         outbox_readers = ["relay"]
-    background.append(Backlogs(operations, outbox, outbox_readers, redis, keys.events).run)
+    streams = [keys.events, keys.usage]
+    background.append(Backlogs(operations, outbox, outbox_readers, redis, streams).run)
     return Roost(
         settings=settings,
         accounts=Accounts(

@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from roost.domain.analytics import EventCounts, Metric, Period, TweetStats
+from roost.domain.analytics import EventCounts, Metric, Period, TweetStats, UsageBatch
 from roost.domain.events import Event, NewEvent
 from roost.domain.notifications import Notification, NotificationGroup, NotificationType
 from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
@@ -449,17 +449,6 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-@dataclass(frozen=True, slots=True)
-class UsageBatch:
-    """What one process saw between two flushes: times each tweet was served, feed reads and
-    requests, at ``at``."""
-
-    at: datetime
-    impressions: dict[int, int]
-    feed_reads: int
-    requests: int
-
-
 class AnalyticsStore(Protocol):
     """Analytics counters in the source of truth: hourly and daily rollups, per-tweet totals.
     Writes add to what is stored, so any number of processes can write at once."""
@@ -468,12 +457,11 @@ class AnalyticsStore(Protocol):
         """Add the counts of events (by event id), each once, in one transaction: an event
         counted before changes nothing. Returns how many were new."""
 
-    async def add_usage(self, batch: UsageBatch) -> None:
-        """Add a flush of usage: impressions per tweet and per author's day, service-wide
-        impressions, feed reads and requests per hour and day. One transaction."""
-
-    async def set_active_users(self, day: datetime, count: int) -> None:
-        """Record the day's active users (never lowering what is stored)."""
+    async def add_usage(self, batches: Sequence[UsageBatch]) -> int:
+        """Add batches of usage, each once (by batch id), in one transaction: impressions per
+        tweet and per author's day, service-wide impressions, feed reads and requests per hour
+        and day, and the day's active users (never lowering what is stored). Returns how many
+        batches were new."""
 
     async def tweet_stats(self, tweet_id: int) -> TweetStats: ...
 
@@ -485,6 +473,14 @@ class AnalyticsStore(Protocol):
     async def is_admin(self, user_id: int) -> bool: ...
 
     async def set_admin(self, user_id: int, admin: bool, at: datetime) -> None: ...
+
+
+class UsageQueue(Protocol):
+    """Carries usage batches from API processes to the workers, which add them to the analytics
+    store (scaled mode): an API process then writes no SQL for what it counts of reads."""
+
+    async def put(self, batch: UsageBatch) -> None:
+        """Queue a batch; raises ``StoreUnavailable`` when the queue cannot take it."""
 
 
 class ActiveUsers(Protocol):

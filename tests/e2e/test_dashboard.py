@@ -13,7 +13,8 @@ import pytest
 
 from roost.adapters.sql.analytics import SqlAnalytics
 from roost.adapters.sql.engine import create_engines
-from roost.ports import UsageBatch
+from roost.domain.analytics import UsageBatch
+from roost.domain.ids import smallest_id_at
 
 from .support import DEFAULT_PASSWORD, Server, ServerFactory, follow, new_account, post_tweet
 
@@ -90,10 +91,12 @@ async def _eight_days_of_requests(database_url: str) -> None:
     engines = create_engines(database_url)
     store = SqlAnalytics(engines)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    batches = []
+    for hours_ago in range(1, 8 * 24 + 1):
+        at = now - timedelta(hours=hours_ago)
+        per_second = 50 + 40 * math.sin(2 * math.pi * (at.hour - 8) / 24)
+        batches.append(UsageBatch(smallest_id_at(at), at, {}, 0, int(per_second * 3600)))
     try:
-        for hours_ago in range(1, 8 * 24 + 1):
-            at = now - timedelta(hours=hours_ago)
-            per_second = 50 + 40 * math.sin(2 * math.pi * (at.hour - 8) / 24)
-            await store.add_usage(UsageBatch(at, {}, 0, int(per_second * 3600)))
+        assert await store.add_usage(batches) == len(batches)
     finally:
         await engines.dispose()

@@ -130,7 +130,8 @@ class CountedTweetCache:
 
 
 class Backlogs:
-    """Refreshes the backlog gauges from the outbox and the stream."""
+    """Refreshes the backlog gauges from the outbox and the streams (the stream length gauge is
+    the event log's, the first of them)."""
 
     def __init__(
         self,
@@ -138,13 +139,13 @@ class Backlogs:
         outbox: SqlEventSource,
         outbox_readers: Sequence[str],
         redis: Redis | None,
-        stream: str,
+        streams: Sequence[str],
     ) -> None:
         self._metrics = metrics
         self._outbox = outbox
         self._outbox_readers = outbox_readers
         self._redis = redis
-        self._stream = stream
+        self._streams = streams
 
     async def run(self) -> None:
         while True:
@@ -163,13 +164,16 @@ class Backlogs:
             for reader, count in zip(self._outbox_readers, behind, strict=True):
                 self._metrics.consumer_backlog.labels(reader).set(count)
             return
-        self._metrics.stream_length.set(await self._redis.xlen(self._stream))
-        groups: Any = await self._redis.xinfo_groups(self._stream)
-        for group in groups:
-            lag = group.get("lag") or 0
-            self._metrics.consumer_backlog.labels(_text(group["name"])).set(
-                int(lag) + int(group.get("pending") or 0)
-            )
+        self._metrics.stream_length.set(await self._redis.xlen(self._streams[0]))
+        for stream in self._streams:
+            if not await self._redis.exists(stream):
+                continue  # made by its first reader
+            groups: Any = await self._redis.xinfo_groups(stream)
+            for group in groups:
+                lag = group.get("lag") or 0
+                self._metrics.consumer_backlog.labels(_text(group["name"])).set(
+                    int(lag) + int(group.get("pending") or 0)
+                )
 
 
 def _text(value: bytes | str) -> str:

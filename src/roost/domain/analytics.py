@@ -6,6 +6,7 @@ counters have the user's id as subject; per-tweet totals are kept apart (``Tweet
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -68,6 +69,50 @@ class EventCounts:
 
     counts: list[Count] = field(default_factory=list)
     tweets: list[tuple[int, TweetCounter, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBatch:
+    """What one process counted of reads between two flushes, at ``at``: times each tweet was
+    served, feed reads, requests, and the day's distinct active users so far (0: none seen).
+    ``id`` is a Snowflake id of the counting process: a batch is added once, however often it
+    is delivered."""
+
+    id: int
+    at: datetime
+    impressions: dict[int, int]
+    feed_reads: int
+    requests: int
+    active_users: int = 0
+
+
+def usage_counted(batch: UsageBatch) -> events.NewEvent:
+    """A batch as an event of the usage stream. Its tweets and their counts go as two lists of
+    numbers, which encode in one pass (a flush shows thousands of tweets)."""
+    return events.NewEvent(
+        events.USAGE_COUNTED,
+        {
+            "batch_id": str(batch.id),
+            "at": batch.at.isoformat(),
+            "tweets": list(batch.impressions),
+            "times": list(batch.impressions.values()),
+            "feed_reads": batch.feed_reads,
+            "requests": batch.requests,
+            "active_users": batch.active_users,
+        },
+    )
+
+
+def usage_batch(payload: Mapping[str, Any]) -> UsageBatch:
+    """The batch a ``usage.counted`` event carries."""
+    return UsageBatch(
+        int(payload["batch_id"]),
+        datetime.fromisoformat(payload["at"]),
+        dict(zip(payload["tweets"], payload["times"], strict=True)),
+        int(payload["feed_reads"]),
+        int(payload["requests"]),
+        int(payload["active_users"]),
+    )
 
 
 def bucket(at: datetime, period: Period) -> datetime:

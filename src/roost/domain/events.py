@@ -16,6 +16,9 @@ FOLLOW_DELETED: Final = "follow.deleted"
 USER_CREATED: Final = "user.created"
 LIKE_CREATED: Final = "like.created"
 LIKE_DELETED: Final = "like.deleted"
+# Not a state change and not in the outbox: what an API process counted of reads, handed to the
+# workers through a stream of its own (see ``domain.analytics.usage_counted``).
+USAGE_COUNTED: Final = "usage.counted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,11 @@ Two sources feed the counters:
   reposts, each counted once per event id, whatever the replays;
 - reads (``Usage``): impressions (each tweet served in a feed or timeline page), feed reads,
   requests and active users. These are far too many for one write each: they are summed in
-  this process's memory and flushed in one transaction at least once a second, and on
-  shutdown. A crash loses at most the last interval (ROOST_ANALYTICS_FLUSH_SECONDS).
+  this process's memory and flushed as one batch at least once a second, and on shutdown. A
+  crash loses at most the last interval (ROOST_ANALYTICS_FLUSH_SECONDS). In scaled mode the
+  batch goes to the workers through a queue, and the workers add it to the store
+  (``AnalyticsConsumer``): writing thousands of counters a second was the API process's
+  largest stall, the feed's p99.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -28,16 +31,25 @@ from roost.domain.analytics import (
     Metric,
     Period,
     TweetStats,
+    UsageBatch,
     bucket,
     days_ending,
     event_counts,
+    usage_batch,
 )
 from roost.domain.errors import Forbidden, InvalidInput, NotFound
 from roost.domain.events import Event
 from roost.domain.forecast import WEEK, WEEKS_USED, Forecast, forecast, parse_horizon
-from roost.domain.ids import id_timestamp
+from roost.domain.ids import IdGenerator, id_timestamp
 from roost.domain.users import User, could_be_handle
-from roost.ports import ActiveUsers, AnalyticsStore, Clock, UnitOfWorkFactory, UsageBatch
+from roost.ports import (
+    ActiveUsers,
+    AnalyticsStore,
+    Clock,
+    StoreUnavailable,
+    UnitOfWorkFactory,
+    UsageQueue,
+)
 from roost.services.background import stop_if_cancelled
 
 log = logging.getLogger(__name__)
@@ -66,11 +78,21 @@ class DailyCounts:
 
 
 class Usage:
-    """Read-side counts of this process, summed in memory and flushed in batches."""
+    """Read-side counts of this process, summed in memory and flushed in batches: to the store,
+    or to the workers where there is a queue."""
 
-    def __init__(self, store: AnalyticsStore, active_users: ActiveUsers, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: AnalyticsStore,
+        queue: UsageQueue | None,
+        active_users: ActiveUsers,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
         self._store = store
+        self._queue = queue
         self._active_users = active_users
+        self._ids = ids
         self._clock = clock
         self._impressions: Counter[int] = Counter()
         self._shown: list[Sequence[int]] = []  # pages served since the last count
@@ -112,7 +134,7 @@ class Usage:
             stop_if_cancelled()
 
     async def flush(self) -> None:
-        """Write what was counted since the last flush. On failure the counts are put back."""
+        """Hand over what was counted since the last flush. On failure the counts are put back."""
         self._count_shown()
         impressions, self._impressions = self._impressions, Counter()
         feed_reads, self._feed_reads = self._feed_reads, 0
@@ -120,18 +142,28 @@ class Usage:
         active, self._active = self._active, set()
         now = self._clock.now()
         try:
-            if impressions or feed_reads or requests:
-                await self._store.add_usage(UsageBatch(now, impressions, feed_reads, requests))
-                impressions, feed_reads, requests = Counter(), 0, 0
-            if active:
-                count = await self._active_users.add(now, sorted(active))
-                await self._store.set_active_users(now, count)
+            active_users = await self._active_users.add(now, sorted(active)) if active else 0
+            if impressions or feed_reads or requests or active_users:
+                batch = UsageBatch(
+                    self._ids.next_id(), now, impressions, feed_reads, requests, active_users
+                )
+                await self._hand_over(batch)
         except BaseException:  # cancelled mid-write too: close() flushes them
             self._impressions.update(impressions)
             self._feed_reads += feed_reads
             self._requests += requests
             self._active |= active
             raise
+
+    async def _hand_over(self, batch: UsageBatch) -> None:
+        """To the workers where there is a queue; while it is down, to the store directly."""
+        if self._queue is not None:
+            try:
+                await self._queue.put(batch)
+                return
+            except StoreUnavailable as error:
+                log.warning("usage queue unavailable (%s): writing the counts directly", error)
+        await self._store.add_usage([batch])
 
 
 class AnalyticsConsumer:
@@ -147,7 +179,18 @@ class AnalyticsConsumer:
 
     async def handle_batch(self, batch: list[Event]) -> None:
         """The batch's counts in one transaction, its tweets' links in one query: a consumer
-        that keeps up with the posts of a busy service (one transaction per event did not)."""
+        that keeps up with the posts of a busy service (one transaction per event did not).
+        Usage batches (from the usage stream) are added together, in a transaction of their
+        own."""
+        usage = [usage_batch(e.payload) for e in batch if e.type == events.USAGE_COUNTED]
+        if usage:
+            await self._store.add_usage(usage)
+        await self._count(e for e in batch if e.type != events.USAGE_COUNTED)
+
+    async def _count(self, found_in: Iterable[Event]) -> None:
+        batch = list(found_in)
+        if not batch:
+            return
         tweet_events = (events.TWEET_CREATED, events.TWEET_DELETED)
         tweet_ids = [int(e.payload["tweet_id"]) for e in batch if e.type in tweet_events]
         links = {}

@@ -62,7 +62,7 @@ async def test_racing_relays_append_batches_of_events_once(redis: Redis, redis_p
     await second.publish_batch(batch)  # partly behind: the rest is appended, in order
     found = await redis.xrange(keys.events)
     assert [entry_id for entry_id, _ in found] == [f"7-{n}".encode() for n in range(1, 8)]
-    assert found[0][1] == {b"type": b"test.happened", b"payload": b'{"n": 1}'}
+    assert found[0][1] == {b"type": b"test.happened", b"payload": b'{"n":1}'}
 
 
 async def test_a_stream_ahead_of_the_outbox_stops_a_batch(redis: Redis, redis_prefix: str) -> None:

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
+import msgspec
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import event
 
+from roost.adapters.clock import SystemClock
+from roost.adapters.redis.keys import Keys
+from roost.adapters.redis.usage_queue import RedisUsageQueue
 from roost.adapters.sql import analytics as sql_analytics
+from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
 from roost.bootstrap import Roost, build
-from roost.domain.analytics import Metric, TweetStats
+from roost.domain.analytics import Metric, TweetStats, UsageBatch, usage_counted
 from roost.domain.errors import Forbidden, NotFound
-from roost.services.analytics import PAGES_KEPT
+from roost.domain.events import Event
+from roost.domain.ids import IdGenerator, smallest_id_at
+from roost.services.analytics import PAGES_KEPT, Usage
 from roost.settings import Settings
 from tests.integration.support import Consumers
+
+
+async def counted(roost: Roost) -> None:
+    """Hand over what this process counted of reads, and let the consumers add it (in scaled
+    mode it goes through the usage stream to the workers)."""
+    await roost.usage.flush()
+    await Consumers(roost).drain()
 
 
 async def act(roost: Roost) -> dict[str, int]:
@@ -42,7 +58,7 @@ async def act(roost: Roost) -> dict[str, int]:
     for _ in range(2):  # bob's two posts and alice's reply, twice
         await roost.home_feed.page(alice, None, 100)
     await roost.timelines.by_author(alice, bob, None, 20)  # bob's two posts once more
-    await roost.usage.flush()
+    await counted(roost)
     return {"first": first.id, "second": second.id, "reply": reply.id}
 
 
@@ -126,7 +142,7 @@ async def test_impressions_are_written_in_batches_not_one_by_one(roost: Roost) -
     posts = [await roost.publishing.publish(author, f"post {n}") for n in range(5)]
     await Consumers(roost).drain()
     await roost.home_feed.page(reader, None, 100)  # rebuilds and warms the feed
-    await roost.usage.flush()
+    await counted(roost)
 
     statements: list[str] = []
 
@@ -139,7 +155,7 @@ async def test_impressions_are_written_in_batches_not_one_by_one(roost: Roost) -
     for _ in range(50):  # 250 impressions
         await roost.home_feed.page(reader, None, 100)
     flushes = int(time.monotonic() - started) + 2  # the background flush runs once a second
-    await roost.usage.flush()
+    await counted(roost)
     writes = [s for s in statements if "tweet_stats" in s or "analytics_rollups" in s]
     assert 1 <= len(writes) <= 3 * flushes  # rollups and per-tweet counters, per flush
     assert len(writes) < 50
@@ -156,12 +172,14 @@ async def test_counts_are_flushed_every_second_and_at_shutdown(
     deadline = asyncio.get_running_loop().time() + 3
     while (await roost.analytics.tweet_stats(author, tweet.id)).impressions != 1:
         assert asyncio.get_running_loop().time() < deadline, "not flushed within 3 s"
+        await Consumers(roost).drain()
         await asyncio.sleep(0.1)
 
     roost.usage.served([tweet.id, tweet.id])
     await roost.close()  # flushes what it holds
     again = build(settings)
     try:
+        await Consumers(again).drain()
         assert (await again.analytics.tweet_stats(author, tweet.id)).impressions == 3
     finally:
         await again.close()
@@ -172,10 +190,10 @@ async def test_pages_served_between_flushes_are_all_counted_once(roost: Roost) -
     lost or counted twice."""
     author = await roost.accounts.register("author", "correct horse", None)
     tweet = await roost.publishing.publish(author, "seen")
-    await roost.usage.flush()
+    await counted(roost)
     for _ in range(3 * PAGES_KEPT + 5):
         roost.usage.feed_read([tweet.id])
-    await roost.usage.flush()
+    await counted(roost)
     assert (await roost.analytics.tweet_stats(author, tweet.id)).impressions == 3 * PAGES_KEPT + 5
 
 
@@ -188,10 +206,10 @@ async def test_impressions_reach_their_authors_when_known_authors_are_forgotten(
     bob = await roost.accounts.register("bob", "correct horse", None)
     alices = await roost.publishing.publish(alice, "by alice")
     bobs = await roost.publishing.publish(bob, "by bob")
-    await roost.usage.flush()
+    await counted(roost)
     for shown in ([alices.id], [alices.id, bobs.id]):
         roost.usage.served(shown)
-        await roost.usage.flush()
+        await counted(roost)
     for user, expected in ((alice, 2), (bob, 1)):
         stats = await roost.analytics.user_stats(user, user.handle, 1)
         assert sum(stats.counts[Metric.IMPRESSIONS]) == expected
@@ -203,12 +221,73 @@ async def test_daily_actives_survive_a_redis_loss(scaled: Roost) -> None:
     for user in users:
         token, _ = await scaled.accounts.log_in(user.handle, "correct horse")
         await scaled.accounts.authenticate(token)
-    await scaled.usage.flush()
+    await counted(scaled)
     await scaled.analytics.set_admin("user0", True)
     assert scaled.redis is not None
     lost = await scaled.redis.keys(f"{scaled.settings.redis_prefix}dau:*")
     assert await scaled.redis.delete(*lost) == 1
     scaled.usage.active(users[0].id)  # today's HyperLogLog starts again from one user
-    await scaled.usage.flush()
+    await counted(scaled)
     overview = await scaled.analytics.overview(users[0], 1)
     assert overview.counts[Metric.ACTIVE_USERS] == [3]
+
+
+async def test_a_usage_batch_is_added_once_however_often_it_is_delivered(roost: Roost) -> None:
+    author = await roost.accounts.register("author", "correct horse", None)
+    tweet = await roost.publishing.publish(author, "seen")
+    batch = UsageBatch(smallest_id_at(datetime.now(UTC)), datetime.now(UTC), {tweet.id: 2}, 1, 3)
+    handed = usage_counted(batch)
+    delivered = Event(1, handed.type, msgspec.json.decode(msgspec.json.encode(handed.payload)))
+    counting = next(spec.batch_handler for spec in roost.consumers if spec.name == "analytics")
+    assert counting is not None
+    for _ in range(2):
+        await counting([delivered, delivered])
+    assert (await roost.analytics.tweet_stats(author, tweet.id)).impressions == 2
+    stats = await roost.analytics.user_stats(author, "author", 1)
+    assert stats.counts[Metric.IMPRESSIONS] == [2]
+    await roost.analytics.set_admin("author", True)
+    overview = await roost.analytics.overview(author, 1)
+    assert (overview.counts[Metric.FEED_READS], overview.counts[Metric.REQUESTS]) == ([1], [3])
+
+
+async def test_scaled_api_processes_leave_the_sql_of_their_counts_to_the_workers(
+    scaled: Roost,
+) -> None:
+    author = await scaled.accounts.register("author", "correct horse", None)
+    tweet = await scaled.publishing.publish(author, "seen")
+    await Consumers(scaled).drain()
+    statements: list[str] = []
+    for engine in {scaled.engines.reader, scaled.engines.writer}:
+        event.listen(
+            engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+        )
+    scaled.usage.served([tweet.id, tweet.id])
+    await scaled.usage.flush()
+    assert statements == []
+    assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 0
+
+    await Consumers(scaled).drain()  # the workers' usage group
+    assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 2
+    usage = next(spec for spec in scaled.consumers if spec.name == "usage")
+    redelivered = await usage.source.read("usage-again", 100)
+    assert [e.type for e in redelivered] == ["usage.counted"]
+    assert usage.batch_handler is not None
+    await usage.batch_handler(redelivered)
+    assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 2
+
+
+async def test_counts_go_straight_to_the_store_while_the_usage_queue_is_down(
+    scaled: Roost,
+) -> None:
+    author = await scaled.accounts.register("author", "correct horse", None)
+    tweet = await scaled.publishing.publish(author, "seen")
+    unreachable = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=1)
+    store = SqlAnalytics(scaled.engines)
+    queue = RedisUsageQueue(unreachable, Keys(scaled.settings.redis_prefix))
+    usage = Usage(store, queue, SqlActiveUsers(scaled.engines), IdGenerator(5), SystemClock())
+    try:
+        usage.served([tweet.id])
+        await usage.flush()
+    finally:
+        await unreachable.aclose()
+    assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 1

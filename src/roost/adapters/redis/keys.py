@@ -97,6 +97,11 @@ class Keys:
         return f"{self.prefix}events"
 
     @property
+    def usage(self) -> str:
+        """The stream of usage batches, from API processes to the workers."""
+        return f"{self.prefix}usage"
+
+    @property
     def dead_letters(self) -> str:
         return f"{self.prefix}dead-letters"
 

@@ -4,10 +4,12 @@ The outbox relay appends each event under the stream id ``<txid>-<event id>``: t
 outbox is read in. Two relays racing to append the same event cannot both succeed (a stream id
 must grow), so every event is in the stream once without electing a leader.
 
-Each consumer group (fanout, and later notifications and analytics) gets every event; within a
+Each consumer group (fanout, notifications, counts, analytics) gets every event; within a
 group each event goes to one worker, is acknowledged after it is handled, and is claimed by
 another worker if its holder has been silent for ``claim_idle_seconds`` (it died). An event
-delivered ``max_deliveries`` times without success goes to the dead-letter stream.
+delivered ``max_deliveries`` times without success goes to the dead-letter stream. The usage
+stream (batches of read counts from API processes, appended under ids Redis picks) is read the
+same way.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from roost.adapters.redis.connection import unavailable_on_error
 from roost.adapters.redis.keys import Keys
-from roost.domain.events import Event
+from roost.domain.events import Event, NewEvent
 from roost.ports import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,8 @@ def _event(entry_id: bytes, fields: dict[bytes, bytes]) -> Event:
     return Event(int(event_id), fields[b"type"].decode(), payload, txid=int(txid))
 
 
-def _fields(event: Event) -> dict[Any, Any]:
-    return {"type": event.type, "payload": json.dumps(event.payload)}
+def entry_fields(event: Event | NewEvent) -> dict[Any, Any]:
+    return {"type": event.type, "payload": msgspec.json.encode(event.payload)}
 
 
 class StreamAheadOfOutbox(RuntimeError):
@@ -60,7 +63,11 @@ class RedisStreamPublisher:
         with unavailable_on_error():
             try:
                 await self._redis.xadd(
-                    self._stream, _fields(event), id=entry, maxlen=self._max_len, approximate=True
+                    self._stream,
+                    entry_fields(event),
+                    id=entry,
+                    maxlen=self._max_len,
+                    approximate=True,
                 )
             except ResponseError as error:
                 await self._not_appended(entry, error)
@@ -74,7 +81,7 @@ class RedisStreamPublisher:
                 for event in batch:
                     pipe.xadd(
                         self._stream,
-                        _fields(event),
+                        entry_fields(event),
                         id=stream_id(event),
                         maxlen=self._max_len,
                         approximate=True,
@@ -113,9 +120,11 @@ class RedisStreamEventSource:
         claim_idle_seconds: float,
         max_deliveries: int,
         block_seconds: float = 1.0,
+        stream: str | None = None,
     ) -> None:
+        """``stream``: the stream read, the event log unless given."""
         self._redis = redis
-        self._stream = keys.events
+        self._stream = stream or keys.events
         self._dead_letters = keys.dead_letters
         self._me = consumer_name
         self._claim_idle_ms = int(claim_idle_seconds * 1000)

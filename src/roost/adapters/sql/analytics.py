@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from roost.adapters.sql.tables import (
     analytics_rollups,
     tweet_stats,
     tweets,
+    usage_batches,
 )
 from roost.domain.analytics import (
     SERVICE,
@@ -44,15 +45,18 @@ from roost.domain.analytics import (
     Period,
     TweetCounter,
     TweetStats,
+    UsageBatch,
     bucket,
 )
-from roost.ports import UsageBatch
+from roost.domain.ids import smallest_id_at
 
 RollupKey = tuple[str, int, str, datetime]
 # Tweets a statement of a flush reads or writes: each chunk's rows are handled between two awaits,
 # so an API process flushing thousands goes on answering requests meanwhile.
 _LOOKUP_CHUNK = 500
 _KNOWN_AUTHORS = 100_000
+# A usage batch is redelivered only while it waits in the stream (minutes, not days).
+_CLAIMS_KEPT = timedelta(days=1)
 _IDS = postgresql.ARRAY(BigInteger())
 _TEXTS = postgresql.ARRAY(String())
 _TIMES = postgresql.ARRAY(DateTime(timezone=True))
@@ -88,42 +92,70 @@ class SqlAnalytics:
                 await self._add_tweet_counts(conn, counter, changed)
         return len(new)
 
-    async def add_usage(self, batch: UsageBatch) -> None:
+    async def add_usage(self, batches: Sequence[UsageBatch]) -> int:
         """Once a second from each API process, for every tweet shown meanwhile (thousands):
         on PostgreSQL the tweets go as arrays, one parameter each, not one parameter a tweet,
-        whose binding cost the API process 40 ms of CPU a flush (py-spy, `roost bench http`)."""
+        whose binding cost 40 ms of CPU a flush (py-spy, `roost bench http`)."""
+        if not batches:
+            return 0
         async with self._engines.writer.begin() as conn:
-            authors = await self._authors_of(conn, list(batch.impressions))
-            per_author: Counter[int] = Counter()
-            for tweet_id, times in batch.impressions.items():
-                if tweet_id in authors:
-                    per_author[authors[tweet_id]] += times
-            counts = [
-                Count(Metric.IMPRESSIONS, SERVICE, batch.at, sum(batch.impressions.values())),
-                Count(Metric.FEED_READS, SERVICE, batch.at, batch.feed_reads),
-                Count(Metric.REQUESTS, SERVICE, batch.at, batch.requests),
-                *(Count(Metric.IMPRESSIONS, a, batch.at, n) for a, n in per_author.items()),
-            ]
+            new = await self._claim(conn, batches)
+            impressions: Counter[int] = Counter()
+            for batch in new:
+                impressions.update(batch.impressions)
+            authors = await self._authors_of(conn, list(impressions))
+            counts = []
+            for batch in new:
+                per_author: Counter[int] = Counter()
+                for tweet_id, times in batch.impressions.items():
+                    if tweet_id in authors:
+                        per_author[authors[tweet_id]] += times
+                counts += [
+                    Count(Metric.IMPRESSIONS, SERVICE, batch.at, sum(batch.impressions.values())),
+                    Count(Metric.FEED_READS, SERVICE, batch.at, batch.feed_reads),
+                    Count(Metric.REQUESTS, SERVICE, batch.at, batch.requests),
+                    *(Count(Metric.IMPRESSIONS, a, batch.at, n) for a, n in per_author.items()),
+                ]
             await self._add_rollups(conn, _rollup_rows(c for c in counts if c.delta))
-            await self._add_tweet_counts(conn, TweetCounter.IMPRESSIONS, Counter(batch.impressions))
+            await self._add_tweet_counts(conn, TweetCounter.IMPRESSIONS, impressions)
+            for batch in new:
+                if batch.active_users:
+                    await self._raise_active_users(conn, batch.at, batch.active_users)
+        return len(new)
 
-    async def set_active_users(self, day: datetime, count: int) -> None:
-        async with self._engines.writer.begin() as conn:
-            statement = _upsert(conn, analytics_rollups)
-            larger = (func.greatest if conn.dialect.name == "postgresql" else func.max)(
-                analytics_rollups.c.value, statement.excluded.value
+    @staticmethod
+    async def _claim(conn: AsyncConnection, batches: Sequence[UsageBatch]) -> list[UsageBatch]:
+        """The batches not added before, now marked added; claims older than any redelivery
+        are dropped meanwhile."""
+        by_id = {batch.id: batch for batch in batches}  # a delivery may repeat one too
+        claim = insert_ignoring_duplicates(conn.dialect.name, usage_batches)
+        claimed = await conn.execute(
+            claim.values([{"batch_id": batch_id} for batch_id in sorted(by_id)]).returning(
+                usage_batches.c.batch_id
             )
-            await conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(analytics_rollups.primary_key), set_={"value": larger}
-                ).values(
-                    metric=Metric.ACTIVE_USERS.value,
-                    subject_id=SERVICE,
-                    period=Period.DAY.value,
-                    bucket=bucket(day, Period.DAY),
-                    value=count,
-                )
+        )
+        new = [by_id[batch_id] for batch_id in claimed.scalars()]
+        forgotten = smallest_id_at(max(batch.at for batch in batches) - _CLAIMS_KEPT)
+        await conn.execute(usage_batches.delete().where(usage_batches.c.batch_id < forgotten))
+        return new
+
+    @staticmethod
+    async def _raise_active_users(conn: AsyncConnection, day: datetime, count: int) -> None:
+        statement = _upsert(conn, analytics_rollups)
+        larger = (func.greatest if conn.dialect.name == "postgresql" else func.max)(
+            analytics_rollups.c.value, statement.excluded.value
+        )
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(analytics_rollups.primary_key), set_={"value": larger}
+            ).values(
+                metric=Metric.ACTIVE_USERS.value,
+                subject_id=SERVICE,
+                period=Period.DAY.value,
+                bucket=bucket(day, Period.DAY),
+                value=count,
             )
+        )
 
     async def tweet_stats(self, tweet_id: int) -> TweetStats:
         query = select(

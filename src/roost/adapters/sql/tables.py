@@ -235,6 +235,14 @@ analytics_events = Table(
     Column("event_id", BigInteger, primary_key=True, autoincrement=False),
 )
 
+# The usage batches added to the counters, by their Snowflake ids: each is added once, whatever
+# the redeliveries. Ids are time-ordered, so those older than any redelivery are pruned by range.
+usage_batches = Table(
+    "usage_batches",
+    metadata,
+    Column("batch_id", BigInteger, primary_key=True, autoincrement=False),
+)
+
 # Who was active on which day (embedded mode's exact daily actives; scaled mode uses Redis).
 active_users = Table(
     "active_users",
