@@ -264,8 +264,8 @@ def build(settings: Settings) -> Roost:
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
     analytics_store = SqlAnalytics(engines)
-    queue = RedisUsageQueue(redis, keys) if redis else None
-    usage = Usage(analytics_store, queue, fast.active_users, ids, clock)
+    queue = RedisUsageQueue(redis, keys, settings.usage_stream_max_len) if redis else None
+    usage = Usage(analytics_store, queue, fast.active_users, clock)
     counting = AnalyticsConsumer(uow, analytics_store, clock)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: usage.run(settings.analytics_flush_seconds)
@@ -291,7 +291,7 @@ def build(settings: Settings) -> Roost:
         fast.signals.subscribe(OUTBOX_TOPIC, lambda _: relay_bell.ring())
         publisher = RedisStreamPublisher(redis, keys, settings.stream_max_len)
 
-        def read(stream: str) -> RedisStreamEventSource:
+        def read(stream: str, *, delete_handled: bool) -> RedisStreamEventSource:
             return RedisStreamEventSource(
                 redis,
                 keys,
@@ -300,9 +300,11 @@ def build(settings: Settings) -> Roost:
                 max_deliveries=settings.stream_max_deliveries,
                 block_seconds=settings.consumer_poll_seconds,
                 stream=stream,
+                delete_handled=delete_handled,
             )
 
-        stream, usage_stream = read(keys.events), read(keys.usage)
+        stream = read(keys.events, delete_handled=False)
+        usage_stream = read(keys.usage, delete_handled=True)
         consumers = [
             ConsumerSpec("relay", outbox, publisher.publish, relay_bell, publisher.publish_batch),
             ConsumerSpec("fanout", stream, fanout.handle, None, fanout.handle_batch),

@@ -457,11 +457,11 @@ class AnalyticsStore(Protocol):
         """Add the counts of events (by event id), each once, in one transaction: an event
         counted before changes nothing. Returns how many were new."""
 
-    async def add_usage(self, batches: Sequence[UsageBatch]) -> int:
-        """Add batches of usage, each once (by batch id), in one transaction: impressions per
-        tweet and per author's day, service-wide impressions, feed reads and requests per hour
-        and day, and the day's active users (never lowering what is stored). Returns how many
-        batches were new."""
+    async def add_usage(self, batches: Sequence[UsageBatch], now: datetime) -> int:
+        """Add batches of usage, each once (by batch id, remembered for a day before ``now``),
+        in one transaction: impressions per tweet and per author's day, service-wide
+        impressions, feed reads and requests per hour and day, and the day's active users
+        (never lowering what is stored). Returns how many batches were new."""
 
     async def tweet_stats(self, tweet_id: int) -> TweetStats: ...
 

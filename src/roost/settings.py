@@ -87,3 +87,8 @@ class Settings(BaseSettings):
     stream_max_len: int = Field(
         1_000_000, ge=1000, description="Events the Redis stream keeps (approximately)"
     )
+    usage_stream_max_len: int = Field(
+        10_000,
+        ge=100,
+        description="Usage batches the Redis stream keeps for the workers (approximately)",
+    )

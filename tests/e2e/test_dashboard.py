@@ -97,6 +97,6 @@ async def _eight_days_of_requests(database_url: str) -> None:
         per_second = 50 + 40 * math.sin(2 * math.pi * (at.hour - 8) / 24)
         batches.append(UsageBatch(smallest_id_at(at), at, {}, 0, int(per_second * 3600)))
     try:
-        assert await store.add_usage(batches) == len(batches)
+        assert await store.add_usage(batches, now) == len(batches)
     finally:
         await engines.dispose()

@@ -122,5 +122,10 @@ def test_metrics_cover_requests_backlogs_and_errors(api: Server) -> None:
         "roost_outbox_backlog_events",
         "roost_consumer_backlog_events",
         "roost_tweet_cache_hit_ratio",
+        *(
+            ['roost_consumer_backlog_events{consumer="usage"}']
+            if api.env.get("ROOST_REDIS_URL")
+            else []
+        ),
     ):
         eventually(lambda name=name: _metric(api.client.get("/metrics").text, name), timeout=10)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from textwrap import shorten
 
 from roost.entrypoints.logs import configure as configure_logging
 from roost.settings import Settings
@@ -206,7 +207,10 @@ async def _print_dead_letters(settings: Settings, limit: int = 100) -> None:
         print("no dead letters")
     for letter in letters:
         event = letter.event
-        print(f"{letter.consumer}\tevent {event.id}\t{event.type}\t{event.payload}\t{letter.error}")
+        payload = shorten(
+            str(event.payload), 200, placeholder=" ...}"
+        )  # a usage batch: thousands of ids
+        print(f"{letter.consumer}\tevent {event.id}\t{event.type}\t{payload}\t{letter.error}")
 
 
 def _redacted(url: str) -> str:

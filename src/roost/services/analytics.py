@@ -40,7 +40,7 @@ from roost.domain.analytics import (
 from roost.domain.errors import Forbidden, InvalidInput, NotFound
 from roost.domain.events import Event
 from roost.domain.forecast import WEEK, WEEKS_USED, Forecast, forecast, parse_horizon
-from roost.domain.ids import IdGenerator, id_timestamp
+from roost.domain.ids import id_timestamp, random_id_at
 from roost.domain.users import User, could_be_handle
 from roost.ports import (
     ActiveUsers,
@@ -86,14 +86,13 @@ class Usage:
         store: AnalyticsStore,
         queue: UsageQueue | None,
         active_users: ActiveUsers,
-        ids: IdGenerator,
         clock: Clock,
     ) -> None:
         self._store = store
         self._queue = queue
         self._active_users = active_users
-        self._ids = ids
         self._clock = clock
+        self._unsent: UsageBatch | None = None  # may have arrived: sent again under its id
         self._impressions: Counter[int] = Counter()
         self._shown: list[Sequence[int]] = []  # pages served since the last count
         self._feed_reads = 0
@@ -134,25 +133,41 @@ class Usage:
             stop_if_cancelled()
 
     async def flush(self) -> None:
-        """Hand over what was counted since the last flush. On failure the counts are put back."""
+        """Hand over what was counted since the last flush. A batch that failed is sent again,
+        under the same id, before anything else: it may have arrived all the same (a timeout,
+        a cancellation), and the store adds a batch id once."""
+        if self._unsent is not None:
+            await self._hand_over(self._unsent)
+            self._unsent = None
         self._count_shown()
         impressions, self._impressions = self._impressions, Counter()
         feed_reads, self._feed_reads = self._feed_reads, 0
         requests, self._requests = self._requests, 0
-        active, self._active = self._active, set()
         now = self._clock.now()
-        try:
-            active_users = await self._active_users.add(now, sorted(active)) if active else 0
-            if impressions or feed_reads or requests or active_users:
-                batch = UsageBatch(
-                    self._ids.next_id(), now, impressions, feed_reads, requests, active_users
-                )
+        active_users = await self._active_users_so_far(now)
+        if impressions or feed_reads or requests or active_users:
+            batch = UsageBatch(
+                random_id_at(now), now, impressions, feed_reads, requests, active_users
+            )
+            try:
                 await self._hand_over(batch)
-        except BaseException:  # cancelled mid-write too: close() flushes them
-            self._impressions.update(impressions)
-            self._feed_reads += feed_reads
-            self._requests += requests
+            except BaseException:  # cancelled mid-write too: close() flushes it
+                self._unsent = batch
+                raise
+
+    async def _active_users_so_far(self, now: datetime) -> int:
+        """The day's count once this interval's users are added to it; 0 (and the users kept
+        for the next flush) while the store of active users is unavailable."""
+        active, self._active = self._active, set()
+        if not active:
+            return 0
+        try:
+            return await self._active_users.add(now, sorted(active))
+        except BaseException as error:
             self._active |= active
+            if isinstance(error, StoreUnavailable):
+                log.warning("active users not counted this time: %s", error)
+                return 0
             raise
 
     async def _hand_over(self, batch: UsageBatch) -> None:
@@ -163,7 +178,7 @@ class Usage:
                 return
             except StoreUnavailable as error:
                 log.warning("usage queue unavailable (%s): writing the counts directly", error)
-        await self._store.add_usage([batch])
+        await self._store.add_usage([batch], self._clock.now())
 
 
 class AnalyticsConsumer:
@@ -184,7 +199,7 @@ class AnalyticsConsumer:
         own."""
         usage = [usage_batch(e.payload) for e in batch if e.type == events.USAGE_COUNTED]
         if usage:
-            await self._store.add_usage(usage)
+            await self._store.add_usage(usage, self._clock.now())
         await self._count(e for e in batch if e.type != events.USAGE_COUNTED)
 
     async def _count(self, found_in: Iterable[Event]) -> None:

@@ -123,6 +123,30 @@ async def test_events_delivered_too_often_become_dead_letters(
     assert (await redis.xpending(keys.events, "fanout"))["pending"] == 0
 
 
+async def test_each_stream_lists_its_own_dead_letters_and_deletes_them_if_asked(
+    redis: Redis, redis_prefix: str
+) -> None:
+    keys = Keys(redis_prefix)
+    await RedisStreamPublisher(redis, keys, 10_000).publish(events(1)[0])
+    await redis.xadd(keys.usage, {"type": "usage.counted", "payload": b'{"n":2}'})
+    log = worker(redis, keys, "w")
+    usage = RedisStreamEventSource(
+        redis,
+        keys,
+        "w",
+        claim_idle_seconds=0.2,
+        max_deliveries=3,
+        block_seconds=0.05,
+        stream=keys.usage,
+        delete_handled=True,
+    )
+    await log.dead_letter("fanout", (await log.read("fanout", 10))[0], "boom")
+    await usage.dead_letter("usage", (await usage.read("usage", 10))[0], "bang")
+    assert [letter.error for letter in await log.dead_letters(10)] == ["boom"]
+    assert [letter.error for letter in await usage.dead_letters(10)] == ["bang"]
+    assert (await redis.xlen(keys.events), await redis.xlen(keys.usage)) == (1, 0)
+
+
 async def test_a_lost_stream_is_made_again(redis: Redis, redis_prefix: str) -> None:
     keys = Keys(redis_prefix)
     publisher = RedisStreamPublisher(redis, keys, 10_000)

@@ -12,15 +12,16 @@ from redis.asyncio import Redis
 from sqlalchemy import event
 
 from roost.adapters.clock import SystemClock
+from roost.adapters.redis.active_users import RedisActiveUsers
 from roost.adapters.redis.keys import Keys
 from roost.adapters.redis.usage_queue import RedisUsageQueue
 from roost.adapters.sql import analytics as sql_analytics
-from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
+from roost.adapters.sql.analytics import SqlAnalytics
 from roost.bootstrap import Roost, build
 from roost.domain.analytics import Metric, TweetStats, UsageBatch, usage_counted
 from roost.domain.errors import Forbidden, NotFound
 from roost.domain.events import Event
-from roost.domain.ids import IdGenerator, smallest_id_at
+from roost.domain.ids import smallest_id_at
 from roost.services.analytics import PAGES_KEPT, Usage
 from roost.settings import Settings
 from tests.integration.support import Consumers
@@ -266,28 +267,39 @@ async def test_scaled_api_processes_leave_the_sql_of_their_counts_to_the_workers
     assert statements == []
     assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 0
 
+    usage = next(spec for spec in scaled.consumers if spec.name == "usage")
+    redelivered = await usage.source.read("usage-again", 100)  # as to a second worker
+    assert [e.type for e in redelivered] == ["usage.counted"]
+
     await Consumers(scaled).drain()  # the workers' usage group
     assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 2
-    usage = next(spec for spec in scaled.consumers if spec.name == "usage")
-    redelivered = await usage.source.read("usage-again", 100)
-    assert [e.type for e in redelivered] == ["usage.counted"]
+    assert scaled.redis is not None
+    assert await scaled.redis.xlen(f"{scaled.settings.redis_prefix}usage") == 0  # deleted
     assert usage.batch_handler is not None
     await usage.batch_handler(redelivered)
     assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 2
 
 
-async def test_counts_go_straight_to_the_store_while_the_usage_queue_is_down(
-    scaled: Roost,
-) -> None:
+async def test_counts_go_straight_to_the_store_while_redis_is_down(scaled: Roost) -> None:
+    """The usage stream and the daily actives' HyperLogLog both unreachable: the reads are
+    written to SQL by the API process itself, and its active users wait for Redis."""
     author = await scaled.accounts.register("author", "correct horse", None)
     tweet = await scaled.publishing.publish(author, "seen")
     unreachable = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=1)
+    keys = Keys(scaled.settings.redis_prefix)
     store = SqlAnalytics(scaled.engines)
-    queue = RedisUsageQueue(unreachable, Keys(scaled.settings.redis_prefix))
-    usage = Usage(store, queue, SqlActiveUsers(scaled.engines), IdGenerator(5), SystemClock())
+    usage = Usage(
+        store,
+        RedisUsageQueue(unreachable, keys, 100),
+        RedisActiveUsers(unreachable, keys),
+        SystemClock(),
+    )
     try:
+        usage.active(author.id)
         usage.served([tweet.id])
         await usage.flush()
     finally:
         await unreachable.aclose()
     assert (await scaled.analytics.tweet_stats(author, tweet.id)).impressions == 1
+    await scaled.analytics.set_admin("author", True)
+    assert (await scaled.analytics.overview(author, 1)).counts[Metric.ACTIVE_USERS] == [0]

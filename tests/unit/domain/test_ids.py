@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from roost.domain.ids import MAX_ID, IdGenerator, id_timestamp, smallest_id_at
+from roost.domain.ids import MAX_ID, IdGenerator, id_timestamp, random_id_at, smallest_id_at
 
 
 def test_ids_increase_strictly_within_one_millisecond() -> None:
@@ -38,3 +38,12 @@ def test_an_id_carries_its_timestamp() -> None:
 def test_worker_ids_out_of_range_are_refused() -> None:
     with pytest.raises(ValueError, match="worker_id"):
         IdGenerator(1024)
+
+
+def test_random_ids_carry_their_time_and_differ_within_a_millisecond() -> None:
+    moment = datetime(2026, 11, 26, 12, 0, 0, 123_000, tzinfo=UTC)
+    ids = {random_id_at(moment) for _ in range(1000)}
+    assert len(ids) > 990  # 22 random bits: a collision in 1,000 is rare, not excluded
+    assert {id_timestamp(made) for made in ids} == {moment}
+    assert min(ids) >= smallest_id_at(moment)
+    assert max(ids) < smallest_id_at(moment.replace(microsecond=124_000))

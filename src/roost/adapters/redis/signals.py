@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from roost.adapters.local.signals import LocalSignals
 from roost.adapters.redis.connection import unavailable_on_error
+from roost.services.background import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -44,5 +45,7 @@ class RedisSignals:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                stop_if_cancelled(error)
                 log.warning("signals from Redis interrupted (%r); reconnecting", error)
                 await asyncio.sleep(1.0)
+            stop_if_cancelled()

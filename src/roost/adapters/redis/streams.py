@@ -121,10 +121,15 @@ class RedisStreamEventSource:
         max_deliveries: int,
         block_seconds: float = 1.0,
         stream: str | None = None,
+        delete_handled: bool = False,
     ) -> None:
-        """``stream``: the stream read, the event log unless given."""
+        """``stream``: the stream read, the event log unless given. ``delete_handled``: entries
+        are deleted once acknowledged, for a stream read by one group only (the usage stream,
+        whose batches are large): the event log keeps them for every group."""
         self._redis = redis
         self._stream = stream or keys.events
+        self._events = keys.events
+        self._delete_handled = delete_handled
         self._dead_letters = keys.dead_letters
         self._me = consumer_name
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
@@ -148,11 +153,16 @@ class RedisStreamEventSource:
 
     async def acknowledge(self, consumer: str, handled: Sequence[Event]) -> None:
         if handled:
+            entries = list(map(stream_id, handled))
             with unavailable_on_error():
-                await self._redis.xack(self._stream, consumer, *map(stream_id, handled))
+                await self._redis.xack(self._stream, consumer, *entries)
+                if self._delete_handled:
+                    await self._redis.xdel(self._stream, *entries)
 
     async def dead_letter(self, consumer: str, event: Event, error: str) -> None:
         fields: dict[Any, Any] = {
+            "stream": self._stream,
+            "entry": stream_id(event),
             "group": consumer,
             "event_id": event.id,
             "type": event.type,
@@ -161,14 +171,17 @@ class RedisStreamEventSource:
         }
         with unavailable_on_error():
             await self._redis.xadd(self._dead_letters, fields, maxlen=100_000, approximate=True)
-            await self._redis.xack(self._stream, consumer, stream_id(event))
+            await self.acknowledge(consumer, [event])
 
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """This stream's (the streams share one dead-letter stream)."""
         with unavailable_on_error():
             entries: Any = await self._redis.xrevrange(self._dead_letters, count=limit)
         letters = []
         for _, fields in entries:
             text = {key.decode(): value.decode() for key, value in fields.items()}
+            if text.get("stream", self._events) != self._stream:
+                continue
             event = Event(int(text["event_id"]), text["type"], json.loads(text["payload"]))
             letters.append(DeadLetter(text["group"], event, text["error"]))
         return letters

@@ -55,7 +55,8 @@ RollupKey = tuple[str, int, str, datetime]
 # so an API process flushing thousands goes on answering requests meanwhile.
 _LOOKUP_CHUNK = 500
 _KNOWN_AUTHORS = 100_000
-# A usage batch is redelivered only while it waits in the stream (minutes, not days).
+# A batch added by a worker that died before acknowledging it is delivered again once it has been
+# idle for ROOST_STREAM_CLAIM_IDLE_SECONDS: its claim is kept far longer than that.
 _CLAIMS_KEPT = timedelta(days=1)
 _IDS = postgresql.ARRAY(BigInteger())
 _TEXTS = postgresql.ARRAY(String())
@@ -92,14 +93,14 @@ class SqlAnalytics:
                 await self._add_tweet_counts(conn, counter, changed)
         return len(new)
 
-    async def add_usage(self, batches: Sequence[UsageBatch]) -> int:
+    async def add_usage(self, batches: Sequence[UsageBatch], now: datetime) -> int:
         """Once a second from each API process, for every tweet shown meanwhile (thousands):
         on PostgreSQL the tweets go as arrays, one parameter each, not one parameter a tweet,
         whose binding cost 40 ms of CPU a flush (py-spy, `roost bench http`)."""
         if not batches:
             return 0
         async with self._engines.writer.begin() as conn:
-            new = await self._claim(conn, batches)
+            new = await self._claim(conn, batches, now)
             impressions: Counter[int] = Counter()
             for batch in new:
                 impressions.update(batch.impressions)
@@ -118,15 +119,21 @@ class SqlAnalytics:
                 ]
             await self._add_rollups(conn, _rollup_rows(c for c in counts if c.delta))
             await self._add_tweet_counts(conn, TweetCounter.IMPRESSIONS, impressions)
+            active: dict[datetime, int] = {}
             for batch in new:
-                if batch.active_users:
-                    await self._raise_active_users(conn, batch.at, batch.active_users)
+                day = bucket(batch.at, Period.DAY)
+                active[day] = max(active.get(day, 0), batch.active_users)
+            for day, count in sorted(active.items()):
+                if count:
+                    await self._raise_active_users(conn, day, count)
         return len(new)
 
     @staticmethod
-    async def _claim(conn: AsyncConnection, batches: Sequence[UsageBatch]) -> list[UsageBatch]:
+    async def _claim(
+        conn: AsyncConnection, batches: Sequence[UsageBatch], now: datetime
+    ) -> list[UsageBatch]:
         """The batches not added before, now marked added; claims older than any redelivery
-        are dropped meanwhile."""
+        are dropped meanwhile (by this process's time: a batch's own comes from its sender)."""
         by_id = {batch.id: batch for batch in batches}  # a delivery may repeat one too
         claim = insert_ignoring_duplicates(conn.dialect.name, usage_batches)
         claimed = await conn.execute(
@@ -135,12 +142,13 @@ class SqlAnalytics:
             )
         )
         new = [by_id[batch_id] for batch_id in claimed.scalars()]
-        forgotten = smallest_id_at(max(batch.at for batch in batches) - _CLAIMS_KEPT)
+        forgotten = smallest_id_at(now - _CLAIMS_KEPT)
         await conn.execute(usage_batches.delete().where(usage_batches.c.batch_id < forgotten))
         return new
 
     @staticmethod
     async def _raise_active_users(conn: AsyncConnection, day: datetime, count: int) -> None:
+        """The day's active users, never lowered: every process reports the count it saw."""
         statement = _upsert(conn, analytics_rollups)
         larger = (func.greatest if conn.dialect.name == "postgresql" else func.max)(
             analytics_rollups.c.value, statement.excluded.value
@@ -152,7 +160,7 @@ class SqlAnalytics:
                 metric=Metric.ACTIVE_USERS.value,
                 subject_id=SERVICE,
                 period=Period.DAY.value,
-                bucket=bucket(day, Period.DAY),
+                bucket=day,
                 value=count,
             )
         )
