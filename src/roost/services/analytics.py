@@ -139,12 +139,12 @@ class Usage:
         if self._unsent is not None:
             await self._hand_over(self._unsent)
             self._unsent = None
-        self._count_shown()
+        now = self._clock.now()
+        active_users = await self._active_users_so_far(now)
+        self._count_shown()  # from here to the batch, no await: nothing counted is dropped
         impressions, self._impressions = self._impressions, Counter()
         feed_reads, self._feed_reads = self._feed_reads, 0
         requests, self._requests = self._requests, 0
-        now = self._clock.now()
-        active_users = await self._active_users_so_far(now)
         if impressions or feed_reads or requests or active_users:
             batch = UsageBatch(
                 random_id_at(now), now, impressions, feed_reads, requests, active_users

@@ -53,13 +53,16 @@ class QueueThatLosesReplies:
 
 
 class ActiveUsers:
-    def __init__(self, down: bool) -> None:
+    def __init__(self, down: bool, broken: bool = False) -> None:
         self.down = down
+        self.broken = broken
         self.seen: set[int] = set()
 
     async def add(self, day: datetime, user_ids: Sequence[int]) -> int:
         if self.down:
             raise StoreUnavailable("Redis is unreachable")
+        if self.broken:
+            raise RuntimeError("a bug, say")
         self.seen |= set(user_ids)
         return len(self.seen)
 
@@ -91,3 +94,17 @@ async def test_counts_are_handed_over_while_active_users_cannot_be_counted() -> 
     await usage.flush()
     assert active.seen == {1}
     assert sorted(batch.active_users for batch in store.batches.values()) == [0, 1]
+
+
+async def test_nothing_counted_is_dropped_when_counting_active_users_fails() -> None:
+    store = Store()
+    active = ActiveUsers(down=False, broken=True)
+    usage = Usage(store, None, active, Clock())  # type: ignore[arg-type]
+    usage.active(1)
+    usage.served([7])
+    with pytest.raises(RuntimeError):
+        await usage.flush()
+    active.broken = False
+    await usage.flush()
+    assert store.impressions(7) == 1
+    assert active.seen == {1}
