@@ -75,8 +75,8 @@ class EventCounts:
 class UsageBatch:
     """What one process counted of reads between two flushes, at ``at``: times each tweet was
     served, feed reads, requests, and the day's distinct active users so far (0: none seen).
-    ``id`` is a Snowflake id of the counting process: a batch is added once, however often it
-    is delivered."""
+    ``id`` (``ids.random_id_at``) is the batch's own: it is added once, however often it is
+    delivered."""
 
     id: int
     at: datetime
