@@ -207,9 +207,8 @@ async def _print_dead_letters(settings: Settings, limit: int = 100) -> None:
         print("no dead letters")
     for letter in letters:
         event = letter.event
-        payload = shorten(
-            str(event.payload), 200, placeholder=" ...}"
-        )  # a usage batch: thousands of ids
+        # a usage batch's payload holds thousands of ids
+        payload = shorten(str(event.payload), 200, placeholder=" ...}")
         print(f"{letter.consumer}\tevent {event.id}\t{event.type}\t{payload}\t{letter.error}")
 
 

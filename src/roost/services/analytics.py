@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -200,10 +200,9 @@ class AnalyticsConsumer:
         usage = [usage_batch(e.payload) for e in batch if e.type == events.USAGE_COUNTED]
         if usage:
             await self._store.add_usage(usage, self._clock.now())
-        await self._count(e for e in batch if e.type != events.USAGE_COUNTED)
+        await self._count([e for e in batch if e.type != events.USAGE_COUNTED])
 
-    async def _count(self, found_in: Iterable[Event]) -> None:
-        batch = list(found_in)
+    async def _count(self, batch: list[Event]) -> None:
         if not batch:
             return
         tweet_events = (events.TWEET_CREATED, events.TWEET_DELETED)
