@@ -270,17 +270,19 @@ class FeedSlice:
     of the pulled authors, one entry per origin), and what the store had of them at hand.
 
     The tweets themselves come from the tweet cache (its in-process LRU holds nearly all).
-    ``counts`` (by origin) and ``flags`` (the reader's, by origin) are engagement the store had
-    at hand. With ``cache_read`` they are all the engagement cache holds for these entries (the
-    Redis store reads it in the same script), so what is missing is loaded from SQL; a store
-    that does not read the cache (SQL) says ``cache_read=False`` and the service reads it first.
+    ``counts`` and ``flags`` (the reader's) are the engagement the store had at hand, one for
+    each entry (its origin's; None where it had none), or empty when it read none. With
+    ``cache_read`` they are all the engagement cache holds for these entries (the Redis store
+    reads it in the same script), so what is missing is loaded from SQL; a store that does not
+    read the cache (SQL) says ``cache_read=False`` and the service reads it first. They are
+    lists beside the entries, not maps by origin, so that a page is served in one pass (in C).
     A store that lacks what the merge needs says so instead: it does not know which authors
     the reader pulls, or it lacks those authors' recent posts; the service rebuilds them.
     """
 
     entries: list[FeedEntry]
-    counts: dict[int, Counts] = field(default_factory=dict)
-    flags: dict[int, Flags] = field(default_factory=dict)
+    counts: list[Counts | None] = field(default_factory=list)
+    flags: list[Flags | None] = field(default_factory=list)
     cache_read: bool = True
     pulled_authors_known: bool = True
     missing_author_posts: list[int] = field(default_factory=list)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import TypeVar, cast
 
 from roost.domain.tweets import Counts, FeedEntry, Flags
 from roost.ports import EngagementCache, StoreUnavailable, UnitOfWorkFactory
-from roost.services.views import origin_in, with_engagement
+from roost.services.views import origin_in, with_engagement, with_engagement_all
 
 log = logging.getLogger(__name__)
 
 _NO_COUNTS, _NO_FLAGS = Counts(), Flags()
+_tweet_id = itemgetter(0)
+_T = TypeVar("_T")
 
 
 class Engagement:
@@ -52,26 +56,42 @@ class Engagement:
         entries: Sequence[FeedEntry],
         rendered: Mapping[int, bytes],
         *,
-        counts: Mapping[int, Counts],
-        flags: Mapping[int, Flags],
+        counts: Sequence[Counts | None],
+        flags: Sequence[Flags | None],
         cache_read: bool,
-    ) -> list[bytes | None]:
+    ) -> Sequence[bytes | None]:
         """A feed's entries, in order, each its tweet with engagement (None: not rendered, as
-        a deleted tweet). The hot path: in one pass when ``counts`` and ``flags`` hold all of
-        it, with no mapping of tweets to origins built for present()."""
+        a deleted tweet). ``counts`` and ``flags`` are each entry's as far as known (see
+        FeedSlice). The hot path: when they hold all of it and no tweet is missing, one pass
+        in C, with no mapping of tweets to origins built for present()."""
+        bodies = list(map(rendered.get, map(_tweet_id, entries)))
+        if (
+            len(counts) == len(flags) == len(entries)
+            and None not in bodies
+            and None not in counts
+            and None not in flags
+        ):
+            return with_engagement_all(
+                cast(list[bytes], bodies),
+                cast(Sequence[Counts], counts),
+                cast(Sequence[Flags], flags),
+            )
+        known_counts = dict(_known(entries, counts))
+        known_flags = dict(_known(entries, flags))
         presented: list[bytes | None] = []
-        for tweet_id, origin in entries:
-            body = rendered.get(tweet_id)
+        for (_, origin), body in zip(entries, bodies, strict=True):
             if body is None:
                 presented.append(None)
                 continue
-            found_counts, found_flags = counts.get(origin), flags.get(origin)
+            found_counts, found_flags = known_counts.get(origin), known_flags.get(origin)
             if found_counts is None or found_flags is None:
                 break
             presented.append(with_engagement(body, found_counts, found_flags))
         else:
             return presented
-        every = await self._completed(reader_id, rendered, dict(entries), counts, flags, cache_read)
+        every = await self._completed(
+            reader_id, rendered, dict(entries), known_counts, known_flags, cache_read
+        )
         return [every.get(tweet_id) for tweet_id, _ in entries]
 
     async def _completed(
@@ -132,6 +152,13 @@ class Engagement:
         with contextlib.suppress(StoreUnavailable):
             await self._cache.put_counts(new_counts)
             await self._cache.put_flags(reader_id, new_flags)
+
+
+def _known(entries: Sequence[FeedEntry], values: Sequence[_T | None]) -> Iterator[tuple[int, _T]]:
+    """(origin, value) for the entries whose value is known (none if ``values`` is empty)."""
+    for (_, origin), value in zip(entries, values or [None] * len(entries), strict=True):
+        if value is not None:
+            yield origin, value
 
 
 def _spliced(

@@ -11,6 +11,10 @@ from SQL: slower, the same answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from itertools import count
+from operator import itemgetter
+from typing import cast
 
 from roost.domain.cursors import decode_feed_cursor, encode_cursor
 from roost.domain.tweets import FeedEntry
@@ -29,6 +33,7 @@ from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit
 
 log = logging.getLogger(__name__)
+_tweet_id = itemgetter(0)  # of a FeedEntry
 
 _REPAIRS = 4  # a page needs at most: the feed, the pulled authors, their posts
 
@@ -61,6 +66,7 @@ class HomeFeed:
         check_limit(limit)
         before, served = decode_feed_cursor(cursor)
         items: list[bytes] = []
+        shown: list[int] = []  # the tweet ids of items
         positions: list[tuple[int, int | None]] = []
         has_more = True
         while has_more and len(items) < limit:
@@ -71,16 +77,24 @@ class HomeFeed:
             found = await self._slice(reader, before, wanted + 1)
             has_more = len(found.entries) > wanted
             entries = found.entries[:wanted]
-            presented = await self._render(reader, found, entries)
-            for (tweet_id, _), body in zip(entries, presented, strict=True):
-                served += 1
-                if body is not None:
-                    items.append(body)
-                    positions.append((tweet_id, served))
+            tweet_ids = list(map(_tweet_id, entries))
+            presented = await self._render(reader, found, entries, tweet_ids)
+            if None not in presented:  # nothing deleted, the usual case: gathered in C
+                items += cast(Sequence[bytes], presented)
+                shown += tweet_ids
+                positions += zip(tweet_ids, count(served + 1))
+                served += len(entries)
+            else:
+                for tweet_id, body in zip(tweet_ids, presented, strict=True):
+                    served += 1
+                    if body is not None:
+                        items.append(body)
+                        shown.append(tweet_id)
+                        positions.append((tweet_id, served))
             if entries:
                 before = entries[-1].tweet_id
         has_more = has_more and served < self._feed_max_items
-        self._usage.feed_read([tweet_id for tweet_id, _ in positions])
+        self._usage.feed_read(shown)
         return Page(items, encode_cursor(before, served) if has_more else None, positions)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:
@@ -151,16 +165,16 @@ class HomeFeed:
                 await self._feeds.set_author_posts(author_id, entries)
 
     async def _render(
-        self, reader: User, found: FeedSlice, entries: list[FeedEntry]
-    ) -> list[bytes | None]:
+        self, reader: User, found: FeedSlice, entries: list[FeedEntry], tweet_ids: list[int]
+    ) -> Sequence[bytes | None]:
         """Each entry's tweet with the reader's engagement; None for a deleted one."""
-        rendered = await self._hydrator.rendered([entry.tweet_id for entry in entries])
+        rendered = await self._hydrator.rendered(tweet_ids)
         return await self._engagement.present_entries(
             reader.id,
             entries,
             rendered,
-            counts=found.counts,
-            flags=found.flags,
+            counts=found.counts[: len(entries)],
+            flags=found.flags[: len(entries)],
             cache_read=found.cache_read,
         )
 

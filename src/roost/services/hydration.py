@@ -28,6 +28,8 @@ class TweetHydrator:
             cached = await self._cache.get_many(tweet_ids)
         except StoreUnavailable:
             cached = {}
+        if len(cached) == len(tweet_ids) and b"" not in cached.values():
+            return cached  # each of them cached (as many as asked for) and none deleted
         missing = [tweet_id for tweet_id in tweet_ids if tweet_id not in cached]
         found = {tweet_id: body for tweet_id, body in cached.items() if body}
         if missing:

@@ -10,6 +10,7 @@ overflow JavaScript numbers.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
@@ -114,6 +115,13 @@ def with_engagement(rendered: bytes, counts: Counts, flags: Flags) -> bytes:
     """The cached tweet with counts and flags added to it (and to its nested original, which
     a repost shares them with: likes and reposts of a repost go to the original)."""
     return _SPLICED[rendered, counts, flags]
+
+
+def with_engagement_all(
+    rendered: Sequence[bytes], counts: Sequence[Counts], flags: Sequence[Flags]
+) -> list[bytes]:
+    """with_engagement of each, in C when memoised (``map`` over the memo: no Python frame)."""
+    return list(map(_SPLICED.__getitem__, zip(rendered, counts, flags, strict=True)))
 
 
 def _splice(key: tuple[bytes, Counts, Flags]) -> bytes:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roost.domain.tweets import Author, Counts, Flags, Tweet
-from roost.services.views import origin_in, render_tweet, with_engagement
+from roost.services.views import origin_in, render_tweet, with_engagement, with_engagement_all
 
 WHEN = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -35,3 +35,12 @@ def test_a_repost_shares_the_original_engagement(content: str) -> None:
     for shown in (out, out["repost_of"]):
         assert (shown["like_count"], shown["repost_count"], shown["reposted"]) == (1, 4, True)
     assert origin_in(20, rendered) == 10
+
+
+def test_splicing_a_page_splices_each_tweet() -> None:
+    rendered = [render_tweet(tweet(i, f"post {i}")) for i in (1, 2, 3)]
+    counts = [Counts(1, 0, 0), Counts(), Counts(1, 0, 0)]
+    flags = [Flags(), Flags(True, True), Flags()]
+    page = with_engagement_all(rendered, counts, flags)
+    assert page == list(map(with_engagement, rendered, counts, flags))
+    assert [msgspec.json.decode(body)["liked"] for body in page] == [False, True, False]

@@ -3,8 +3,9 @@ Redis one in scaled mode. An empty value marks a deleted tweet."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
+from typing import cast
 
 
 class LruTweetCache:
@@ -13,6 +14,11 @@ class LruTweetCache:
         self._items: OrderedDict[int, bytes] = OrderedDict()
 
     async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]:
+        items = self._items
+        bodies = list(map(items.get, tweet_ids))
+        if None not in bodies:  # all cached, the usual case: looked up and refreshed in C
+            deque(map(items.move_to_end, tweet_ids), maxlen=0)
+            return dict(zip(tweet_ids, cast(list[bytes], bodies), strict=True))
         found = {}
         for tweet_id in tweet_ids:
             rendered = self._items.get(tweet_id)

@@ -12,6 +12,7 @@ spell that suffix).
 from __future__ import annotations
 
 from roost.domain.tweets import FeedEntry
+from roost.services.memo import BoundedMemo
 
 ID_WIDTH = 19  # digits of the largest 63-bit id
 # The lowest member of every materialised feed. Its presence says "this feed is built"; an empty
@@ -41,6 +42,12 @@ def parse_entry(raw: bytes | str) -> FeedEntry:
         tweet_id = int(raw)
         return _new_entry(FeedEntry, (tweet_id, tweet_id))
     return _new_entry(FeedEntry, (int(raw[:ID_WIDTH]), int(raw[ID_WIDTH + 1 :])))
+
+
+# Entries by member: a post stands in many feeds, so a page's entries are nearly all known and
+# parsed in C (``map(parse_member, members)``), with no Python frame an entry.
+_PARSED = BoundedMemo(parse_entry, 65_536)
+parse_member = _PARSED.__getitem__
 
 
 class Keys:

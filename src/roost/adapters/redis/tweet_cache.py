@@ -38,6 +38,8 @@ class RedisTweetCache:
 
     async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]:
         found = await self._local.get_many(tweet_ids)
+        if len(found) == len(tweet_ids):  # all in this process, the usual case
+            return found
         missing = [tweet_id for tweet_id in tweet_ids if tweet_id not in found]
         if missing:
             with unavailable_on_error():
