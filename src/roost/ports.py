@@ -110,6 +110,9 @@ class TweetRepository(Protocol):
     ) -> dict[int, tuple[Counts, Flags]]:
         """The counts of the tweets that exist, and whether the reader liked or reposted each."""
 
+    async def flagged_since(self, reader_id: int, since_id: int) -> dict[int, Flags]:
+        """The posts from ``since_id`` on that the reader liked or reposted (and which)."""
+
 
 class LikeRepository(Protocol):
     async def add(self, user_id: int, tweet_id: int, at: datetime) -> bool:
@@ -380,7 +383,17 @@ class EngagementCache(Protocol):
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:
         """The user's cached likes and reposts among ``tweet_ids``."""
 
-    async def put_flags(self, user_id: int, flags: dict[int, Flags]) -> None: ...
+    complete_flags: bool
+    """Whether put_flags makes use of ``complete_since`` (worth reading all of a user's likes
+    and reposts from some post on)."""
+
+    async def put_flags(
+        self, user_id: int, flags: dict[int, Flags], *, complete_since: int | None = None
+    ) -> None:
+        """Cache flags read from the database, where not known. With ``complete_since``,
+        ``flags`` holds every post from that id on that the user liked or reposted (it may
+        leave out the others, which were neither): a cache may take that as the answer for
+        any such post it has no flags of, until the user's own actions say otherwise."""
 
     async def set_liked(self, user_id: int, tweet_id: int, liked: bool) -> None: ...
 

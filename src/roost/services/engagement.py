@@ -139,19 +139,25 @@ class Engagement:
         counts: dict[int, Counts],
         flags: dict[int, Flags],
     ) -> None:
-        """What the cache lacked, in one query, then cached."""
+        """What the cache lacked, in one query, then cached. Where flags were missing and the
+        cache can take them so, all of the reader's likes and reposts from the oldest of those
+        posts on are cached too: the newer posts the reader is shown are then known without
+        a field each (see EngagementCache.put_flags)."""
         missing = [o for o in origins if o not in counts or o not in flags]
         if not missing:
             return
+        unflagged = [o for o in missing if o not in flags]
+        since = min(unflagged) if unflagged and self._cache.complete_flags else None
         async with self._uow(read_only=True) as uow:
             loaded = await uow.tweets.engagement(reader_id, missing)
+            flagged = {} if since is None else await uow.tweets.flagged_since(reader_id, since)
         new_counts = {o: found[0] for o, found in loaded.items() if o not in counts}
         new_flags = {o: found[1] for o, found in loaded.items() if o not in flags}
         counts |= new_counts
         flags |= new_flags
         with contextlib.suppress(StoreUnavailable):
             await self._cache.put_counts(new_counts)
-            await self._cache.put_flags(reader_id, new_flags)
+            await self._cache.put_flags(reader_id, new_flags | flagged, complete_since=since)
 
 
 def _known(entries: Sequence[FeedEntry], values: Sequence[_T | None]) -> Iterator[tuple[int, _T]]:

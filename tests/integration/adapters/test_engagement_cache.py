@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from roost.adapters.local.engagement import LruEngagementCache
 from roost.adapters.redis.engagement import RedisEngagementCache
-from roost.adapters.redis.keys import Keys
+from roost.adapters.redis.keys import Keys, member
 from roost.domain.tweets import Counts, Flags
 from roost.ports import EngagementCache
 from tests.conftest import REDIS_URL
@@ -17,6 +17,7 @@ from tests.conftest import REDIS_URL
 TTL = 600
 READER, OTHER = 101, 102
 POST, REPOST = 2**62 + 1, 2**62 + 2  # ids past a double's exact range, as real ids are
+OLDER, NEWER = POST - 10, REPOST + 10
 
 
 @pytest.fixture(params=["local", "redis"])
@@ -83,3 +84,64 @@ async def test_one_flag_alone_is_not_an_answer(cache: EngagementCache) -> None:
     """A like caches that flag only: whether the reader reposted is still for SQL to say."""
     await cache.set_liked(READER, POST, True)
     assert await cache.flags(READER, [POST]) == {}
+
+
+@pytest.fixture
+async def complete(redis_prefix: str) -> AsyncIterator[tuple[RedisEngagementCache, Redis]]:
+    """The Redis cache, which keeps a reader's flags complete from a post on."""
+    redis = Redis.from_url(REDIS_URL)
+    yield RedisEngagementCache(redis, Keys(redis_prefix), TTL), redis
+    await redis.aclose()
+
+
+async def test_a_complete_fill_answers_for_every_later_post_with_the_likes_alone(
+    complete: tuple[RedisEngagementCache, Redis], redis_prefix: str
+) -> None:
+    cache, redis = complete
+    shown = {POST: Flags(True, False), REPOST: Flags(False, False), NEWER: Flags(False, False)}
+    await cache.put_flags(READER, shown, complete_since=POST)
+    later = NEWER + 1_000
+    assert await cache.flags(READER, [OLDER, POST, REPOST, NEWER, later]) == {
+        POST: Flags(True, False),
+        REPOST: Flags(False, False),
+        NEWER: Flags(False, False),
+        later: Flags(False, False),
+    }  # OLDER is before the mark: not known
+    fields = await redis.hgetall(Keys(redis_prefix).flags(READER))
+    assert set(fields) == {b"since", member(POST).encode()}  # "neither" takes no field
+
+
+async def test_a_complete_fill_moves_the_mark_back_only(
+    complete: tuple[RedisEngagementCache, Redis],
+) -> None:
+    cache, _ = complete
+    await cache.put_flags(READER, {}, complete_since=POST)
+    await cache.put_flags(READER, {}, complete_since=NEWER)  # complete from later: no news
+    assert await cache.flags(READER, [POST, OLDER]) == {POST: Flags(False, False)}
+    await cache.put_flags(READER, {OLDER: Flags(False, True)}, complete_since=OLDER)
+    assert await cache.flags(READER, [OLDER, POST]) == {
+        OLDER: Flags(False, True),
+        POST: Flags(False, False),
+    }
+
+
+async def test_actions_on_posts_the_mark_covers_are_whole_answers(
+    complete: tuple[RedisEngagementCache, Redis],
+) -> None:
+    cache, _ = complete
+    await cache.put_flags(READER, {}, complete_since=POST)
+    await cache.set_liked(READER, NEWER, True)  # not reposted: the mark says so
+    assert await cache.flags(READER, [NEWER]) == {NEWER: Flags(True, False)}
+    await cache.set_liked(READER, OLDER, True)  # before the mark: reposted is not known
+    assert await cache.flags(READER, [OLDER]) == {}
+
+
+async def test_a_late_complete_fill_never_undoes_an_unlike(
+    complete: tuple[RedisEngagementCache, Redis],
+) -> None:
+    """The fill read SQL while the post was still liked; the unlike's own write came first."""
+    cache, _ = complete
+    await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
+    await cache.set_liked(READER, NEWER, False)
+    await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
+    assert await cache.flags(READER, [NEWER]) == {NEWER: Flags(False, False)}

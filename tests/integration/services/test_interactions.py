@@ -73,6 +73,38 @@ async def test_likes_are_counted_once_and_shown_to_the_liker(
     assert engagement(await tweet(roost, carol, post.id)) == (1, 0, 0, True, False)
 
 
+async def test_a_reader_s_flags_are_found_again_from_sql_and_kept_small(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    """Once its flags are lost (expired, evicted), a reader's likes and reposts are read back
+    from SQL; in Redis as the few posts acted on and a mark, not a field per post shown."""
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await roost.follows.follow(alice, "bob")
+    posts = [await roost.publishing.publish(bob, f"post {i}") for i in range(5)]
+    await fanout.drain()
+    await roost.interactions.like(alice, posts[1].id)
+    await roost.interactions.repost(alice, posts[3].id)
+    await fanout.drain()
+    flags_key = f"{roost.settings.redis_prefix}{{u{alice.id}}}:flags"
+    if roost.redis is not None:
+        await roost.redis.delete(flags_key)
+
+    shown = {item["id"]: item for item in await feed(roost, alice) if not item["repost_of"]}
+    acted = {str(posts[1].id): (True, False), str(posts[3].id): (False, True)}
+    for post in posts:
+        expected = acted.get(str(post.id), (False, False))
+        assert engagement(shown[str(post.id)])[3:] == expected
+    newer = await roost.publishing.publish(bob, "after the fill")
+    await fanout.drain()
+    assert engagement((await feed(roost, alice))[0])[3:] == (False, False)
+    await roost.interactions.like(alice, newer.id)
+    assert engagement((await feed(roost, alice))[0])[3:] == (True, False)
+    if roost.redis is not None:
+        fields = set(await roost.redis.hkeys(flags_key))
+        acted_on = (posts[1], posts[3], newer)
+        assert fields == {b"since", *(str(p.id).zfill(19).encode() for p in acted_on)}
+
+
 async def test_a_repost_enters_feeds_as_the_reposter_showing_the_original_once(
     roost: Roost, fanout: Consumers, make_user: MakeUser
 ) -> None:

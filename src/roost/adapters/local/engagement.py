@@ -65,9 +65,15 @@ class LruEngagementCache:
                 found[tweet_id] = Flags(liked, reposted)
         return found
 
-    async def put_flags(self, user_id: int, flags: dict[int, Flags]) -> None:
+    # Flags are kept and evicted one by one, so no mark could say the user's are complete.
+    complete_flags = False
+
+    async def put_flags(
+        self, user_id: int, flags: dict[int, Flags], *, complete_since: int | None = None
+    ) -> None:
         """Flags already cached are kept: they were set by the user's own like or repost, which
-        committed after these were read from SQL."""
+        committed after these were read from SQL. ``complete_since`` is not used (see
+        ``complete_flags``)."""
         now = self._clock()
         expires = now + self._ttl
         for tweet_id, (liked, reposted) in flags.items():

@@ -15,12 +15,13 @@ service, never written to piecemeal, so nothing in Redis is ever silently incomp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from redis.asyncio import Redis
 
 from roost.adapters.redis.connection import unavailable_on_error
-from roost.adapters.redis.engagement import decode_counts, decode_flags
+from roost.adapters.redis.engagement import decode_counts, decoded_flags
 from roost.adapters.redis.keys import (
     FEED_SENTINEL,
     Keys,
@@ -148,7 +149,8 @@ return dropped
 # pushed feed or by an older pulled entry, so a page shows each original once. It builds keys it
 # was not given, so it needs a single Redis, not a Cluster. Returns {'feed'} or {'pulls'} or
 # {'posts', author ids} when something is missing, else {'ok', entries, counts ("likes replies
-# reposts" per entry), flags (two characters per entry: see engagement.py)}.
+# reposts" per entry), flags (two characters per entry, then the hash's ``since``: see
+# engagement.py)}.
 _PAGE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'feed'} end
 local pulls = redis.call('SMEMBERS', KEYS[2])
@@ -233,6 +235,7 @@ for i, id in ipairs(ids) do
   count_keys[i] = ARGV[3] .. origin
   flag_fields[i] = origin
 end
+flag_fields[#flag_fields + 1] = 'since'
 return {'ok', ids, redis.call('MGET', unpack(count_keys)),
   redis.call('HMGET', KEYS[3], unpack(flag_fields))}
 """
@@ -381,4 +384,8 @@ def _entry_args(entry: FeedEntry) -> list[str | int]:
 def _slice(entries: list[FeedEntry], counts: Any, flags: Any) -> FeedSlice:
     """What the page script found: each entry's cached counts and the reader's flags, decoded
     in C (``map`` over memoised decoders: no Python frame a value)."""
-    return FeedSlice(entries, list(map(decode_counts, counts)), list(map(decode_flags, flags)))
+    origins = list(map(_origin, entries))
+    return FeedSlice(entries, list(map(decode_counts, counts)), decoded_flags(origins, flags))
+
+
+_origin = itemgetter(1)

@@ -354,6 +354,20 @@ class SqlTweets:
             for row in await self._conn.execute(query)
         }
 
+    async def flagged_since(self, reader_id: int, since_id: int) -> dict[int, Flags]:
+        liked = select(likes.c.tweet_id).where(
+            likes.c.user_id == reader_id, likes.c.tweet_id >= since_id
+        )
+        reposted = select(reposts.c.tweet_id).where(
+            reposts.c.user_id == reader_id, reposts.c.tweet_id >= since_id
+        )
+        liked_ids = set((await self._conn.execute(liked)).scalars())
+        reposted_ids = set((await self._conn.execute(reposted)).scalars())
+        return {
+            tweet_id: Flags(tweet_id in liked_ids, tweet_id in reposted_ids)
+            for tweet_id in liked_ids | reposted_ids
+        }
+
     async def _tweets(self, query: Select[Any]) -> list[Tweet]:
         """Tweets in the query's order, reposts with their (live) original."""
         rows = list(await self._conn.execute(query))
