@@ -62,6 +62,14 @@ decode_flags: Callable[[bytes | None], Flags | None] = _FLAGS.get
 decode_covered_flags: Callable[[bytes | None], Flags | None] = {**_FLAGS, None: _NEITHER}.get
 
 
+# By (whether the hash is complete for the post, its field): both decoders in one table.
+_FLAGS_BY_COVER: dict[tuple[bool, bytes | None], Flags | None] = {
+    **{(False, raw): flags for raw, flags in _FLAGS.items()},
+    **{(True, raw): flags for raw, flags in _FLAGS.items()},
+    (True, None): _NEITHER,
+}
+
+
 def flags_since(raw: bytes | None) -> int | None:
     """The first post a flags hash is complete for (its ``since`` field), if any."""
     return None if raw is None else int(raw)
@@ -200,7 +208,9 @@ def decoded_flags(origins: Sequence[int], found: Sequence[bytes | None]) -> list
         return list(map(decode_flags, values))
     if min(origins) >= since:
         return list(map(decode_covered_flags, values))
-    return [
-        decode_covered_flags(raw) if origin >= since else decode_flags(raw)
-        for origin, raw in zip(origins, values, strict=True)
-    ]
+    if len(origins) > 1 and min(origins[:-1]) >= since:
+        # past the mark by the last entry only: a feed page's extra one, read to see whether
+        # there is more, whose flags no fill asked for
+        return [*map(decode_covered_flags, values[:-1]), decode_flags(values[-1])]
+    covered = map(since.__le__, origins)
+    return list(map(_FLAGS_BY_COVER.get, zip(covered, values, strict=True)))
