@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
-from roost.domain.cursors import encode_cursor
+from roost.domain.cursors import encode_cursor, encode_feed_cursors
 from roost.domain.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
@@ -28,7 +28,11 @@ class Page(Generic[T]):
     positions: list[tuple[int, int | None]]
 
     def cursors(self) -> list[str]:
-        return [encode_cursor(last_id, served) for last_id, served in self.positions]
+        served = [position[1] for position in self.positions]
+        if None in served:
+            return [encode_cursor(last_id, count) for last_id, count in self.positions]
+        last_ids = [position[0] for position in self.positions]
+        return encode_feed_cursors(last_ids, cast(list[int], served))
 
 
 def check_limit(limit: int) -> int:
