@@ -225,10 +225,10 @@ def build(settings: Settings) -> Roost:
     bell = _OutboxBell(doorbells, fast.signals, announce=redis is not None)
     uow = SqlUnitOfWorkFactory(engines, on_events=bell.ring)
     hydrator = TweetHydrator(uow, CountedTweetCache(fast.tweet_cache, operations))
-    engagement = Engagement(uow, fast.engagement)
+    clock = SystemClock()
+    engagement = Engagement(uow, fast.engagement, clock)
     live = LiveUpdates(fast.signals, uow)
     ids = IdGenerator(settings.worker_id)
-    clock = SystemClock()
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
     )

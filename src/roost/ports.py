@@ -110,8 +110,11 @@ class TweetRepository(Protocol):
     ) -> dict[int, tuple[Counts, Flags]]:
         """The counts of the tweets that exist, and whether the reader liked or reposted each."""
 
-    async def flagged_since(self, reader_id: int, since_id: int) -> dict[int, Flags]:
-        """The posts from ``since_id`` on that the reader liked or reposted (and which)."""
+    async def flagged_since(
+        self, reader_id: int, since_id: int, limit: int
+    ) -> dict[int, Flags] | None:
+        """The posts from ``since_id`` on that the reader liked or reposted (and which); None
+        when they liked, or reposted, more than ``limit`` of them."""
 
 
 class LikeRepository(Protocol):

@@ -71,4 +71,4 @@ def decode_feed_cursor(cursor: str | None) -> tuple[int, int]:
     value = int.from_bytes(raw[:id_bytes], "big")
     if not 0 < value <= MAX_ID:
         raise InvalidCursor("This cursor is not one roost gave out.")
-    return value, int.from_bytes(raw[id_bytes:], "big")
+    return value, min(int.from_bytes(raw[id_bytes:], "big"), MAX_SERVED)

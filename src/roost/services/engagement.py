@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from operator import itemgetter
 from typing import TypeVar, cast
 
+from roost.domain.ids import smallest_id_at
 from roost.domain.tweets import Counts, FeedEntry, Flags
-from roost.ports import EngagementCache, StoreUnavailable, UnitOfWorkFactory
+from roost.ports import Clock, EngagementCache, StoreUnavailable, UnitOfWorkFactory
 from roost.services.views import origin_in, with_engagement, with_engagement_all
 
 log = logging.getLogger(__name__)
@@ -25,10 +27,17 @@ _tweet_id = itemgetter(0)
 _T = TypeVar("_T")
 
 
+# A fill that lacks a reader's flags reads all they did from the oldest such post on (see
+# EngagementCache.put_flags), within these bounds; beyond them it reads the posts' own flags.
+COMPLETE_FLAGS_WINDOW = timedelta(days=2)
+COMPLETE_FLAGS_LIMIT = 1_000  # likes, or reposts: one script call writes them all
+
+
 class Engagement:
-    def __init__(self, uow: UnitOfWorkFactory, cache: EngagementCache) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, cache: EngagementCache, clock: Clock) -> None:
         self._uow = uow
         self._cache = cache
+        self._clock = clock
 
     async def present(
         self,
@@ -132,6 +141,15 @@ class Engagement:
         except StoreUnavailable:
             log.warning("engagement cache unavailable; counts and flags from SQL")
 
+    def _complete_since(self, unflagged: Sequence[int]) -> int | None:
+        """The oldest of these posts the reader's flags are worth reading complete from: none
+        older than COMPLETE_FLAGS_WINDOW (an old post shown, a repost of one, would pull in all
+        that the reader did since); None if none, or if the cache cannot use it."""
+        if not unflagged or not self._cache.complete_flags:
+            return None
+        floor = smallest_id_at(self._clock.now() - COMPLETE_FLAGS_WINDOW)
+        return min((o for o in unflagged if o >= floor), default=None)
+
     async def _from_sql(
         self,
         reader_id: int,
@@ -146,11 +164,14 @@ class Engagement:
         missing = [o for o in origins if o not in counts or o not in flags]
         if not missing:
             return
-        unflagged = [o for o in missing if o not in flags]
-        since = min(unflagged) if unflagged and self._cache.complete_flags else None
+        since = self._complete_since([o for o in missing if o not in flags])
         async with self._uow(read_only=True) as uow:
             loaded = await uow.tweets.engagement(reader_id, missing)
-            flagged = {} if since is None else await uow.tweets.flagged_since(reader_id, since)
+            flagged = None
+            if since is not None:
+                flagged = await uow.tweets.flagged_since(reader_id, since, COMPLETE_FLAGS_LIMIT)
+        if flagged is None:  # none asked for, or too many: the posts' own flags only
+            since, flagged = None, {}
         new_counts = {o: found[0] for o, found in loaded.items() if o not in counts}
         new_flags = {o: found[1] for o, found in loaded.items() if o not in flags}
         counts |= new_counts

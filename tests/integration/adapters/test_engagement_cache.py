@@ -145,3 +145,15 @@ async def test_a_late_complete_fill_never_undoes_an_unlike(
     await cache.set_liked(READER, NEWER, False)
     await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
     assert await cache.flags(READER, [NEWER]) == {NEWER: Flags(False, False)}
+
+
+async def test_a_half_known_field_the_mark_covers_is_answered(
+    complete: tuple[RedisEngagementCache, Redis],
+) -> None:
+    """An unlike while the hash was lost leaves "0?"; the fill that then sets the mark found
+    the post not reposted, and leaves the field out, so "?" is "0" from then on."""
+    cache, _ = complete
+    await cache.set_liked(READER, POST, False)
+    assert await cache.flags(READER, [POST]) == {}
+    await cache.put_flags(READER, {POST: Flags(False, False)}, complete_since=POST)
+    assert await cache.flags(READER, [POST]) == {POST: Flags(False, False)}

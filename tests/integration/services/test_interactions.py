@@ -331,3 +331,18 @@ async def test_a_celebrity_s_entries_are_merged_once_with_what_was_pushed(
         assert shown == [(str(star_repost.id), str(bobs.id)), (str(stars.id), None)]
     finally:
         await roost.close()
+
+
+async def test_a_reader_s_likes_and_reposts_are_read_complete_within_a_limit(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    posts = [await roost.publishing.publish(bob, f"post {i}") for i in range(3)]
+    for post in posts:
+        await roost.interactions.like(alice, post.id)
+    await roost.interactions.repost(alice, posts[2].id)
+    async with roost.uow(read_only=True) as uow:
+        found = await uow.tweets.flagged_since(alice.id, posts[1].id, 3)
+        too_many = await uow.tweets.flagged_since(alice.id, posts[0].id, 2)
+    assert found == {posts[1].id: (True, False), posts[2].id: (True, True)}
+    assert too_many is None

@@ -14,7 +14,8 @@ NEITHER, LIKED = Flags(False, False), Flags(True, False)
         ([5, 6], [None, b"10", None], [None, LIKED]),  # no mark: a missing field is not known
         ([5, 6], [None, b"10", b"5"], [NEITHER, LIKED]),  # all covered
         ([5, 6, 3], [None, b"10", None, b"5"], [NEITHER, LIKED, None]),  # the extra entry
-        ([5, 3, 9], [None, None, b"1?", b"4"], [NEITHER, None, None]),  # mixed; "?" not known
+        ([5, 3, 9], [None, None, b"1?", b"4"], [NEITHER, None, LIKED]),  # mixed; covered "?" is "0"
+        ([5, 3], [b"1?", b"1?", b"4"], [LIKED, None]),  # "?" is not known before the mark
         ([], [], []),
     ],
 )

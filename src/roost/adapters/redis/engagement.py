@@ -59,14 +59,25 @@ _NEITHER = _FLAGS[b"00"]
 # hash is complete for (see FLAGS_SINCE), to neither.
 decode_counts: Callable[[bytes | None], Counts | None] = _COUNTS.__getitem__
 decode_flags: Callable[[bytes | None], Flags | None] = _FLAGS.get
-decode_covered_flags: Callable[[bytes | None], Flags | None] = {**_FLAGS, None: _NEITHER}.get
+# For a covered post a "?" is "0": the fill that set the mark read SQL after the action that left
+# it, found it not done, and an action since would have set its own character.
+_COVERED: dict[bytes | None, Flags] = {
+    **_FLAGS,
+    None: _NEITHER,
+    **{
+        (liked + reposted).encode(): Flags(liked == "1", reposted == "1")
+        for liked in "01?"
+        for reposted in "01?"
+        if "?" in liked + reposted
+    },
+}
+decode_covered_flags: Callable[[bytes | None], Flags | None] = _COVERED.get
 
 
 # By (whether the hash is complete for the post, its field): both decoders in one table.
 _FLAGS_BY_COVER: dict[tuple[bool, bytes | None], Flags | None] = {
     **{(False, raw): flags for raw, flags in _FLAGS.items()},
-    **{(True, raw): flags for raw, flags in _FLAGS.items()},
-    (True, None): _NEITHER,
+    **{(True, raw): flags for raw, flags in _COVERED.items()},
 }
 
 

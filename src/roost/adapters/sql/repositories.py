@@ -354,15 +354,19 @@ class SqlTweets:
             for row in await self._conn.execute(query)
         }
 
-    async def flagged_since(self, reader_id: int, since_id: int) -> dict[int, Flags]:
+    async def flagged_since(
+        self, reader_id: int, since_id: int, limit: int
+    ) -> dict[int, Flags] | None:
         liked = select(likes.c.tweet_id).where(
             likes.c.user_id == reader_id, likes.c.tweet_id >= since_id
         )
         reposted = select(reposts.c.tweet_id).where(
             reposts.c.user_id == reader_id, reposts.c.tweet_id >= since_id
         )
-        liked_ids = set((await self._conn.execute(liked)).scalars())
-        reposted_ids = set((await self._conn.execute(reposted)).scalars())
+        liked_ids = set((await self._conn.execute(liked.limit(limit + 1))).scalars())
+        reposted_ids = set((await self._conn.execute(reposted.limit(limit + 1))).scalars())
+        if len(liked_ids) > limit or len(reposted_ids) > limit:
+            return None
         return {
             tweet_id: Flags(tweet_id in liked_ids, tweet_id in reposted_ids)
             for tweet_id in liked_ids | reposted_ids
