@@ -59,8 +59,9 @@ _NEITHER = _FLAGS[b"00"]
 # hash is complete for (see FLAGS_SINCE), to neither.
 decode_counts: Callable[[bytes | None], Counts | None] = _COUNTS.__getitem__
 decode_flags: Callable[[bytes | None], Flags | None] = _FLAGS.get
-# For a covered post a "?" is "0": the fill that set the mark read SQL after the action that left
-# it, found it not done, and an action since would have set its own character.
+# For a covered post a "?" is "0": the fill that set the mark would have filled it had it found
+# that flag done (it writes every post from the mark on that was liked or reposted), and an
+# action since would have set its own character.
 _COVERED: dict[bytes | None, Flags] = {
     **_FLAGS,
     None: _NEITHER,
