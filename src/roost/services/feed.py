@@ -33,7 +33,7 @@ from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit
 
 log = logging.getLogger(__name__)
-_tweet_id = itemgetter(0)  # of a FeedEntry
+_tweet_id = itemgetter(0)  # of a FeedEntry, or of a page position
 
 _REPAIRS = 4  # a page needs at most: the feed, the pulled authors, their posts
 
@@ -66,7 +66,6 @@ class HomeFeed:
         check_limit(limit)
         before, served = decode_feed_cursor(cursor)
         items: list[bytes] = []
-        shown: list[int] = []  # the tweet ids of items
         positions: list[tuple[int, int | None]] = []
         has_more = True
         while has_more and len(items) < limit:
@@ -81,7 +80,6 @@ class HomeFeed:
             presented = await self._render(reader, found, entries, tweet_ids)
             if None not in presented:  # nothing deleted, the usual case: gathered in C
                 items += cast(Sequence[bytes], presented)
-                shown += tweet_ids
                 positions += zip(tweet_ids, count(served + 1))
                 served += len(entries)
             else:
@@ -89,12 +87,11 @@ class HomeFeed:
                     served += 1
                     if body is not None:
                         items.append(body)
-                        shown.append(tweet_id)
                         positions.append((tweet_id, served))
             if entries:
                 before = entries[-1].tweet_id
         has_more = has_more and served < self._feed_max_items
-        self._usage.feed_read(shown)
+        self._usage.feed_read(list(map(_tweet_id, positions)))
         return Page(items, encode_cursor(before, served) if has_more else None, positions)
 
     async def _slice(self, reader: User, before: int, count: int) -> FeedSlice:
