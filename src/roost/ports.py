@@ -116,6 +116,9 @@ class TweetRepository(Protocol):
         """The posts from ``since_id`` on that the reader liked or reposted (and which); None
         when they liked, or reposted, more than ``limit`` of them."""
 
+    async def flags_of(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Flags]:
+        """Whether each user liked and reposted each post, for these (user, post) pairs."""
+
 
 class LikeRepository(Protocol):
     async def add(self, user_id: int, tweet_id: int, at: datetime) -> bool:
@@ -401,6 +404,11 @@ class EngagementCache(Protocol):
     async def set_liked(self, user_id: int, tweet_id: int, liked: bool) -> None: ...
 
     async def set_reposted(self, user_id: int, tweet_id: int, reposted: bool) -> None: ...
+
+    async def set_flags(self, flags: Mapping[tuple[int, int], Flags]) -> None:
+        """Cache flags by (user, post) read from the database after the users' actions,
+        replacing what is cached: the counting consumer's repair of an action whose own
+        write to the cache failed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,17 @@ async def test_likes_and_reposts_replace_what_is_cached(cache: EngagementCache) 
     assert await cache.flags(READER, [POST]) == {POST: Flags(False, True)}
 
 
+async def test_flags_set_from_the_database_replace_what_is_cached(
+    cache: EngagementCache,
+) -> None:
+    await cache.put_flags(READER, {POST: Flags(True, False)})
+    await cache.set_flags({(READER, POST): Flags(False, True), (OTHER, REPOST): Flags(True, True)})
+    assert await cache.flags(READER, [POST, REPOST]) == {POST: Flags(False, True)}
+    assert await cache.flags(OTHER, [POST, REPOST]) == {REPOST: Flags(True, True)}
+    await cache.set_flags({})
+    assert await cache.flags(READER, [POST]) == {POST: Flags(False, True)}
+
+
 async def test_one_flag_alone_is_not_an_answer(cache: EngagementCache) -> None:
     """A like caches that flag only: whether the reader reposted is still for SQL to say."""
     await cache.set_liked(READER, POST, True)
@@ -143,6 +154,18 @@ async def test_a_late_complete_fill_never_undoes_an_unlike(
     cache, _ = complete
     await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
     await cache.set_liked(READER, NEWER, False)
+    await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
+    assert await cache.flags(READER, [NEWER]) == {NEWER: Flags(False, False)}
+
+
+async def test_flags_set_from_the_database_are_kept_under_the_mark(
+    complete: tuple[RedisEngagementCache, Redis],
+) -> None:
+    """A field saying neither stays, so a later complete fill that read SQL earlier cannot
+    write back a like the database no longer holds."""
+    cache, _ = complete
+    await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
+    await cache.set_flags({(READER, NEWER): Flags(False, False)})
     await cache.put_flags(READER, {NEWER: Flags(True, False)}, complete_since=POST)
     assert await cache.flags(READER, [NEWER]) == {NEWER: Flags(False, False)}
 

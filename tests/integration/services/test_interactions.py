@@ -13,11 +13,14 @@ import msgspec
 import pytest
 from sqlalchemy import distinct, func, select
 
+from roost.adapters.local.engagement import LruEngagementCache
+from roost.adapters.redis.engagement import RedisEngagementCache
 from roost.adapters.sql.migrate import upgrade_async
 from roost.adapters.sql.tables import events, tweets
 from roost.bootstrap import Roost, build
 from roost.domain.errors import NotFound, RateLimited
 from roost.domain.users import User
+from roost.ports import StoreUnavailable
 from roost.settings import Settings
 from tests.integration.support import Consumers
 
@@ -346,3 +349,47 @@ async def test_a_reader_s_likes_and_reposts_are_read_complete_within_a_limit(
         too_many = await uow.tweets.flagged_since(alice.id, posts[0].id, 2)
     assert found == {posts[1].id: (True, False), posts[2].id: (True, True)}
     assert too_many is None
+
+
+async def test_flags_are_read_by_user_and_post(roost: Roost, make_user: MakeUser) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    posts = [await roost.publishing.publish(bob, f"post {i}") for i in range(2)]
+    await roost.interactions.like(alice, posts[0].id)
+    await roost.interactions.repost(bob, posts[1].id)
+    pairs = [(alice.id, posts[0].id), (alice.id, posts[1].id), (bob.id, posts[1].id)]
+    async with roost.uow(read_only=True) as uow:
+        found = await uow.tweets.flags_of(pairs)
+        assert await uow.tweets.flags_of([]) == {}
+    assert found == {pairs[0]: (True, False), pairs[1]: (False, False), pairs[2]: (False, True)}
+
+
+async def test_an_action_whose_flag_was_not_cached_is_cached_by_the_counting_consumer(
+    roost: Roost, fanout: Consumers, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The liker's own write to the cache fails (Redis away for a moment): the reader's flags,
+    complete from a fill, would say the post is not liked until they expire. The counting
+    consumer reads the flags again from SQL once the action's event reaches it."""
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await roost.follows.follow(alice, "bob")
+    post = await roost.publishing.publish(bob, "like me")
+    await fanout.drain()
+    assert engagement((await feed(roost, alice))[0])[3:] == (False, False)  # flags filled
+
+    async def unavailable(*_: object) -> None:
+        raise StoreUnavailable("injected")
+
+    actions = [
+        (lambda: roost.interactions.like(alice, post.id), (True, False)),
+        (lambda: roost.interactions.unlike(alice, post.id), (False, False)),
+        (lambda: roost.interactions.repost(alice, post.id), (False, True)),
+    ]
+    for act, expected in actions:
+        before = engagement((await feed(roost, alice))[-1])[3:]
+        for adapter in (LruEngagementCache, RedisEngagementCache):
+            monkeypatch.setattr(adapter, "set_liked", unavailable)
+            monkeypatch.setattr(adapter, "set_reposted", unavailable)
+        await act()
+        assert engagement((await feed(roost, alice))[-1])[3:] == before  # the write failed
+        monkeypatch.undo()
+        await fanout.drain()
+        assert engagement((await feed(roost, alice))[-1])[3:] == expected

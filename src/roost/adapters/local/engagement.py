@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from roost.domain.tweets import Counts, Flags
@@ -85,6 +85,11 @@ class LruEngagementCache:
 
     async def set_reposted(self, user_id: int, tweet_id: int, reposted: bool) -> None:
         self._flags.put((user_id, tweet_id, REPOSTED), reposted, self._clock() + self._ttl)
+
+    async def set_flags(self, flags: Mapping[tuple[int, int], Flags]) -> None:
+        for (user_id, tweet_id), (liked, reposted) in flags.items():
+            await self.set_liked(user_id, tweet_id, liked)
+            await self.set_reposted(user_id, tweet_id, reposted)
 
 
 class _ExpiringLru(Generic[K, V]):

@@ -23,7 +23,7 @@ see is set by its own action, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -202,6 +202,21 @@ class RedisEngagementCache:
 
     async def set_reposted(self, user_id: int, tweet_id: int, reposted: bool) -> None:
         await self._set_flag(user_id, tweet_id, _REPOSTED, reposted)
+
+    async def set_flags(self, flags: Mapping[tuple[int, int], Flags]) -> None:
+        """Each field written whole, in one round trip; a field saying neither stays, as in
+        ``_SET_FLAG``."""
+        if not flags:
+            return
+        with unavailable_on_error():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for (user_id, tweet_id), (liked, reposted) in flags.items():
+                    key = self._keys.flags(user_id)
+                    pipe.hset(
+                        key, member(tweet_id), ("1" if liked else "0") + ("1" if reposted else "0")
+                    )
+                    pipe.expire(key, FLAGS_TTL_SECONDS)
+                await pipe.execute()
 
     async def _set_flag(self, user_id: int, tweet_id: int, flag: int, value: bool) -> None:
         args: list[str | int] = [FLAGS_TTL_SECONDS, member(tweet_id), flag, "1" if value else "0"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -371,6 +371,20 @@ class SqlTweets:
             tweet_id: Flags(tweet_id in liked_ids, tweet_id in reposted_ids)
             for tweet_id in liked_ids | reposted_ids
         }
+
+    async def flags_of(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Flags]:
+        if not pairs:
+            return {}
+        wanted = list(pairs)
+        liked_query = select(likes.c.user_id, likes.c.tweet_id).where(
+            tuple_(likes.c.user_id, likes.c.tweet_id).in_(wanted)
+        )
+        reposted_query = select(reposts.c.user_id, reposts.c.tweet_id).where(
+            tuple_(reposts.c.user_id, reposts.c.tweet_id).in_(wanted)
+        )
+        liked = {(user, tweet) for user, tweet in await self._conn.execute(liked_query)}
+        reposted = {(user, tweet) for user, tweet in await self._conn.execute(reposted_query)}
+        return {pair: Flags(pair in liked, pair in reposted) for pair in wanted}
 
     async def _tweets(self, query: Select[Any]) -> list[Tweet]:
         """Tweets in the query's order, reposts with their (live) original."""
