@@ -89,6 +89,32 @@ async def test_an_event_committed_late_is_not_skipped(postgres_url: str) -> None
         await engines.dispose()
 
 
+async def test_events_every_reader_handled_are_pruned_and_no_others(database_url: str) -> None:
+    await upgrade_async(database_url)
+    engines = create_engines(database_url)
+    try:
+        uow = SqlUnitOfWorkFactory(engines, on_events=lambda: None)
+        for n in range(5):
+            async with uow() as unit:
+                unit.outbox.add(_event(n))
+                await unit.commit()
+        source = SqlEventSource(engines)
+        readers = ["a", "b"]
+        assert await source.prune(readers, 100) == 0  # no reader has begun
+        await source.acknowledge("a", await settled_read(source, "a", 10))
+        assert await source.prune(readers, 100) == 0  # "b" would read all five
+        await source.acknowledge("b", await settled_read(source, "b", 3))
+
+        assert await source.prune(readers, 2) == 2
+        assert await source.prune(readers, 100) == 1  # up to where "b" is, and no further
+        assert await source.prune(readers, 100) == await source.prune([], 100) == 0
+        assert await source.backlog("a") == 0
+        left = await settled_read(SqlEventSource(engines), "b", 10)
+        assert [e.payload["n"] for e in left] == [3, 4]
+    finally:
+        await engines.dispose()
+
+
 async def test_dead_letters_are_kept_with_their_error(database_url: str) -> None:
     await upgrade_async(database_url)
     engines = create_engines(database_url)

@@ -112,6 +112,30 @@ class SqlEventSource:
         async with self._engines.reader.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def prune(self, readers: Sequence[str], limit: int) -> int:
+        """Delete up to ``limit`` of the oldest events that every one of ``readers`` has
+        handled; none while one of them has not saved a position yet. Safe on PostgreSQL: a
+        position is only ever an event read once every transaction up to its own had ended,
+        so nothing can still commit at or before the oldest of them."""
+        if not readers:
+            return 0
+        query = select(consumer_positions.c.txid, consumer_positions.c.event_id).where(
+            consumer_positions.c.consumer.in_(list(readers))
+        )
+        async with self._engines.writer.begin() as conn:
+            positions = [(row[0], row[1]) for row in await conn.execute(query)]
+            if len(positions) < len(set(readers)):
+                return 0
+            oldest = min(positions)
+            handled = (
+                select(events.c.id)
+                .where(tuple_(events.c.txid, events.c.id) <= oldest)
+                .order_by(events.c.txid, events.c.id)
+                .limit(limit)
+            )
+            deleted = await conn.execute(events.delete().where(events.c.id.in_(handled)))
+        return max(deleted.rowcount, 0)
+
     async def dead_letters(self, limit: int) -> list[DeadLetter]:
         query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
         async with self._engines.reader.connect() as conn:
