@@ -263,7 +263,7 @@ def build(settings: Settings) -> Roost:
     notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
-    analytics_store = SqlAnalytics(engines)
+    analytics_store = SqlAnalytics(engines, claims_kept=2 * settings.stream_max_len)
     queue = RedisUsageQueue(redis, keys, settings.usage_stream_max_len) if redis else None
     usage = Usage(analytics_store, queue, fast.active_users, clock)
     counting = AnalyticsConsumer(uow, analytics_store, clock)

@@ -58,6 +58,7 @@ _KNOWN_AUTHORS = 100_000
 # A batch added by a worker that died before acknowledging it is delivered again once it has been
 # idle for ROOST_STREAM_CLAIM_IDLE_SECONDS: its claim is kept far longer than that.
 _CLAIMS_KEPT = timedelta(days=1)
+DEFAULT_CLAIMS_KEPT = 2_000_000  # twice the stream's default length: ids are not relayed in order
 _IDS = postgresql.ARRAY(BigInteger())
 _TEXTS = postgresql.ARRAY(String())
 _TIMES = postgresql.ARRAY(DateTime(timezone=True))
@@ -66,8 +67,14 @@ T = TypeVar("T")
 
 
 class SqlAnalytics:
-    def __init__(self, engines: Engines) -> None:
+    """``claims_kept``: how many of the newest event ids keep their claim (``analytics_events``).
+    An event can be delivered again only from where the outbox's readers are (embedded: at
+    most a batch) or from the Redis stream, which keeps about ``ROOST_STREAM_MAX_LEN`` events;
+    older claims guard nothing and are deleted as new ones are made."""
+
+    def __init__(self, engines: Engines, claims_kept: int = DEFAULT_CLAIMS_KEPT) -> None:
         self._engines = engines
+        self._claims_kept = claims_kept
         self._known_authors: dict[int, int] = {}
 
     async def count_events(self, counted: Mapping[int, EventCounts]) -> int:
@@ -81,6 +88,10 @@ class SqlAnalytics:
                 )
             )
             new = [counted[event_id] for event_id in claimed.scalars()]
+            forgotten = max(counted) - self._claims_kept
+            await conn.execute(
+                analytics_events.delete().where(analytics_events.c.event_id <= forgotten)
+            )
             await self._add_rollups(conn, _rollup_rows(c for found in new for c in found.counts))
             deltas: dict[TweetCounter, Counter[int]] = {
                 counter: Counter() for counter in TweetCounter
