@@ -108,7 +108,7 @@ class SqlHomeFeeds:
         return oldest
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
-        values = {"owner": owner_id, "before": before_id, "limit": limit}
+        values = {"owner": owner_id, "before": before_id, "limit": limit, "last": limit - 1}
         async with self._engines.reader.connect() as conn:
             rows = (await conn.execute(self._page, values)).all()
         if not rows or rows[0][0] != FRESH:
@@ -197,10 +197,23 @@ def _page_query() -> Select[str, int | None, int | None]:
     owner: BindParameter[int] = bindparam("owner")
     before: BindParameter[int] = bindparam("before")
     limit: BindParameter[int] = bindparam("limit")
+    last: BindParameter[int] = bindparam("last")  # limit - 1
     origin = func.coalesce(tweets.c.repost_of, tweets.c.id)
     pushed = select(
         feeds_tweets.c.tweet_id.label("id"), feeds_tweets.c.origin_id.label("origin")
     ).where(feeds_tweets.c.feed_id == owner, feeds_tweets.c.tweet_id < before)
+    # Every pushed entry is shown, so a pulled post older than a full page of them never is:
+    # the pulled authors' posts are read down to the page's last pushed entry only, not all
+    # of them (a celebrity's hundreds) to be checked, sorted and cut.
+    pushed_floor = func.coalesce(
+        select(feeds_tweets.c.tweet_id)
+        .where(feeds_tweets.c.feed_id == owner, feeds_tweets.c.tweet_id < before)
+        .order_by(feeds_tweets.c.tweet_id.desc())
+        .limit(1)
+        .offset(last)
+        .scalar_subquery(),
+        0,
+    )
     pulled_authors = (
         select(followers.c.followee_id)
         .join(users, users.c.id == followers.c.followee_id)
@@ -211,6 +224,7 @@ def _page_query() -> Select[str, int | None, int | None]:
         tweets.c.author_id.in_(pulled_authors),
         tweets.c.deleted_at.is_(None),
         tweets.c.id < before,
+        tweets.c.id > pushed_floor,
         # one entry per origin: none the pushed feed shows, none an older pulled entry shows
         # (an earlier repost of the same original, or the original itself); each check is
         # an index lookup, and none for an original
