@@ -23,7 +23,7 @@ from roost.services.views import origin_in, with_engagement, with_engagement_all
 log = logging.getLogger(__name__)
 
 _NO_COUNTS, _NO_FLAGS = Counts(), Flags()
-_tweet_id = itemgetter(0)
+_tweet_id, _origin = itemgetter(0), itemgetter(1)
 _T = TypeVar("_T")
 
 
@@ -74,6 +74,9 @@ class Engagement:
         FeedSlice). The hot path: when they hold all of it and no tweet is missing, one pass
         in C, with no mapping of tweets to origins built for present()."""
         bodies = list(map(rendered.get, map(_tweet_id, entries)))
+        if not cache_read and not counts and not flags:  # the store read none (SQL)
+            counts, flags = await self._cached(reader_id, entries)
+            cache_read = True
         if (
             len(counts) == len(flags) == len(entries)
             and None not in bodies
@@ -102,6 +105,20 @@ class Engagement:
             reader_id, rendered, dict(entries), known_counts, known_flags, cache_read
         )
         return [every.get(tweet_id) for tweet_id, _ in entries]
+
+    async def _cached(
+        self, reader_id: int, entries: Sequence[FeedEntry]
+    ) -> tuple[list[Counts | None], list[Flags | None]]:
+        """What the cache holds of the entries' origins, one for each entry (None where it
+        has none; both empty when it is unavailable)."""
+        origins = list(map(_origin, entries))
+        try:
+            counts = await self._cache.counts(origins)
+            flags = await self._cache.flags(reader_id, origins)
+        except StoreUnavailable:
+            log.warning("engagement cache unavailable; counts and flags from SQL")
+            return [], []
+        return list(map(counts.get, origins)), list(map(flags.get, origins))
 
     async def _completed(
         self,

@@ -68,3 +68,12 @@ async def test_a_capacity_of_zero_keeps_nothing() -> None:
     await cache.set_liked(7, 2, True)
     assert await cache.counts([1]) == {}
     assert await cache.flags(7, [1, 2]) == {}
+
+
+async def test_a_page_of_flags_looked_up_is_kept_over_older_ones() -> None:
+    cache = LruEngagementCache(capacity=2, ttl_seconds=600, clock=FakeClock())
+    await cache.put_flags(7, {1: Flags(True, False), 2: Flags(False, True)})
+    assert await cache.flags(7, [1]) == {1: Flags(True, False)}  # 1's two flags refreshed
+    await cache.put_flags(8, {3: Flags(True, True)})  # evicts the least recent: 2's flags
+    assert await cache.flags(7, [1, 2]) == {1: Flags(True, False)}
+    assert await cache.flags(8, [3]) == {3: Flags(True, True)}

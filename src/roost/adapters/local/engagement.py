@@ -14,9 +14,10 @@ pairs (kept per action, as the Redis hash fields are), the least recently used d
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Generic, TypeVar
+from operator import itemgetter
+from typing import Any, Generic, TypeVar, cast
 
 from roost.domain.tweets import Counts, Flags
 
@@ -24,7 +25,16 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 LIKED, REPOSTED = 0, 1
+_FLAGS = {
+    (liked, reposted): Flags(liked, reposted)
+    for liked in (False, True)
+    for reposted in (False, True)
+}
 FlagKey = tuple[int, int, int]  # reader, post, LIKED or REPOSTED
+
+
+_VALUE: Callable[[tuple[Any, float]], Any] = itemgetter(0)
+_EXPIRY: Callable[[tuple[Any, float]], float] = itemgetter(1)
 
 
 class LruEngagementCache:
@@ -37,11 +47,11 @@ class LruEngagementCache:
         self._clock = clock
 
     async def counts(self, tweet_ids: Sequence[int]) -> dict[int, Counts]:
-        now = self._clock()
+        found = self._counts.get_many(tweet_ids, self._clock())
         return {
             tweet_id: counts
-            for tweet_id in tweet_ids
-            if (counts := self._counts.get(tweet_id, now)) is not None
+            for tweet_id, counts in zip(tweet_ids, found, strict=True)
+            if counts is not None
         }
 
     async def put_counts(self, counts: dict[int, Counts]) -> None:
@@ -56,14 +66,15 @@ class LruEngagementCache:
 
     async def flags(self, user_id: int, tweet_ids: Sequence[int]) -> dict[int, Flags]:
         """Only posts whose two flags are both cached (a like alone caches one)."""
-        now = self._clock()
-        found = {}
-        for tweet_id in tweet_ids:
-            liked = self._flags.get((user_id, tweet_id, LIKED), now)
-            reposted = self._flags.get((user_id, tweet_id, REPOSTED), now)
-            if liked is not None and reposted is not None:
-                found[tweet_id] = Flags(liked, reposted)
-        return found
+        keys = [(user_id, tweet_id, LIKED) for tweet_id in tweet_ids]
+        keys += [(user_id, tweet_id, REPOSTED) for tweet_id in tweet_ids]
+        found = self._flags.get_many(keys, self._clock())
+        liked, reposted = found[: len(tweet_ids)], found[len(tweet_ids) :]
+        return {
+            tweet_id: _FLAGS[liked_one, reposted_one]
+            for tweet_id, liked_one, reposted_one in zip(tweet_ids, liked, reposted, strict=True)
+            if liked_one is not None and reposted_one is not None
+        }
 
     # Flags are kept and evicted one by one, so no mark could say the user's are complete.
     complete_flags = False
@@ -108,6 +119,18 @@ class _ExpiringLru(Generic[K, V]):
             return None
         self._items.move_to_end(key)
         return entry[0]
+
+    def get_many(self, keys: Sequence[K], now: float) -> list[V | None]:
+        """``get`` of each key: looked up and refreshed in C when all are cached and live (a
+        page read, the usual case), one by one otherwise."""
+        items = self._items
+        entries = list(map(items.get, keys))
+        if None not in entries:
+            live = cast(list[tuple[V, float]], entries)
+            if min(map(_EXPIRY, live), default=now + 1) > now:
+                deque(map(items.move_to_end, keys), maxlen=0)
+                return list(map(_VALUE, live))
+        return [self.get(key, now) for key in keys]
 
     def put(self, key: K, value: V, expires: float) -> None:
         if not self._capacity:
