@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from roost.adapters.sql.loop_reader import LoopReader
+
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -35,11 +37,14 @@ class Engines:
     writer: AsyncEngine
     reader: AsyncEngine
     dialect: str
+    loop_reader: LoopReader | None = None  # SQLite on a file: the hottest reads (loop_reader.py)
 
     async def dispose(self) -> None:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self.loop_reader is not None:
+            self.loop_reader.close()
 
 
 def create_engines(database_url: str) -> Engines:
@@ -49,6 +54,7 @@ def create_engines(database_url: str) -> Engines:
             writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1),
             reader=_sqlite_engine(url, begin="BEGIN", pool_size=4),
             dialect="sqlite",
+            loop_reader=LoopReader(url.database) if url.database else None,
         )
     engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return Engines(writer=engine, reader=engine, dialect="postgresql")

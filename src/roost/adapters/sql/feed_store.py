@@ -5,6 +5,7 @@ the pull model's structures need no storage here."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.engine import Engines
+from roost.adapters.sql.loop_reader import Busy, LoopReader
 from roost.adapters.sql.tables import feeds, feeds_tweets, followers, tweets, users
 from roost.domain.tweets import FeedEntry
 from roost.ports import FeedSlice
@@ -50,6 +52,9 @@ class SqlHomeFeeds:
         )
         # Built once: building it for each page took twice the CPU SQLite takes to run it.
         self._page = _page_query()
+        # SQLite: read on the event loop's thread (loop_reader.py)
+        self._loop_reader = engines.loop_reader
+        self._loop_page = LoopReader.prepare(self._page) if self._loop_reader else None
 
     async def push(self, entry: FeedEntry, owner_ids: Sequence[int]) -> int:
         return await self.push_many([(entry, owner_ids)])
@@ -109,8 +114,13 @@ class SqlHomeFeeds:
 
     async def page(self, owner_id: int, before_id: int, limit: int) -> FeedSlice | None:
         values = {"owner": owner_id, "before": before_id, "limit": limit, "last": limit - 1}
-        async with self._engines.reader.connect() as conn:
-            rows = (await conn.execute(self._page, values)).all()
+        rows = None
+        if self._loop_reader is not None and self._loop_page is not None:
+            with contextlib.suppress(Busy):
+                rows = self._loop_reader.fetch(self._loop_page, values)
+        if rows is None:
+            async with self._engines.reader.connect() as conn:
+                rows = list((await conn.execute(self._page, values)).all())
         if not rows or rows[0][0] != FRESH:
             return None
         # an empty page is one row with no entry (see _page_query)
