@@ -111,6 +111,14 @@ async def test_events_every_reader_handled_are_pruned_and_no_others(database_url
         assert await source.backlog("a") == 0
         left = await settled_read(SqlEventSource(engines), "b", 10)
         assert [e.payload["n"] for e in left] == [3, 4]
+
+        await source.acknowledge("b", left)
+        assert await source.prune(readers, 100) == 1  # the newest is kept
+        async with uow() as unit:
+            unit.outbox.add(_event(5))
+            await unit.commit()
+        (new,) = await settled_read(source, "a", 10)  # numbered past every position
+        assert (new.payload["n"], new.id > left[-1].id) == (5, True)
     finally:
         await engines.dispose()
 

@@ -116,7 +116,9 @@ class SqlEventSource:
         """Delete up to ``limit`` of the oldest events that every one of ``readers`` has
         handled; none while one of them has not saved a position yet. Safe on PostgreSQL: a
         position is only ever an event read once every transaction up to its own had ended,
-        so nothing can still commit at or before the oldest of them."""
+        so nothing can still commit at or before the oldest of them. The newest event is
+        always kept: SQLite numbers a new row one past the largest id in the table, so an
+        emptied outbox would hand out ids again, behind every reader's position."""
         if not readers:
             return 0
         query = select(consumer_positions.c.txid, consumer_positions.c.event_id).where(
@@ -127,9 +129,10 @@ class SqlEventSource:
             if len(positions) < len(set(readers)):
                 return 0
             oldest = min(positions)
+            newest = select(func.max(events.c.id)).scalar_subquery()
             handled = (
                 select(events.c.id)
-                .where(tuple_(events.c.txid, events.c.id) <= oldest)
+                .where(tuple_(events.c.txid, events.c.id) <= oldest, events.c.id < newest)
                 .order_by(events.c.txid, events.c.id)
                 .limit(limit)
             )
