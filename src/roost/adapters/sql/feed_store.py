@@ -5,7 +5,6 @@ the pull model's structures need no storage here."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.engine import Engines
-from roost.adapters.sql.loop_reader import Busy, LoopReader
+from roost.adapters.sql.loop_reader import LoopReader
 from roost.adapters.sql.tables import feeds, feeds_tweets, followers, tweets, users
 from roost.domain.tweets import FeedEntry
 from roost.ports import FeedSlice
@@ -116,9 +115,8 @@ class SqlHomeFeeds:
         values = {"owner": owner_id, "before": before_id, "limit": limit, "last": limit - 1}
         rows = None
         if self._loop_reader is not None and self._loop_page is not None:
-            with contextlib.suppress(Busy):
-                rows = self._loop_reader.fetch(self._loop_page, values)
-        if rows is None:
+            rows = self._loop_reader.fetch(self._loop_page, values)
+        if rows is None:  # SQLite busy, or PostgreSQL
             async with self._engines.reader.connect() as conn:
                 rows = list((await conn.execute(self._page, values)).all())
         if not rows or rows[0][0] != FRESH:

@@ -5,12 +5,13 @@ fetch, close, ROLLBACK, check in) hands over between that thread and the loop's 
 times: on one core that cost about 500 us of CPU a page, against the 100 us SQLite takes to
 answer it (`docs/benchmarks.md`). WAL readers never wait for the writer, so the statement runs
 here, synchronously, on a read-only connection. Should SQLite be busy all the same (a recovery
-after a crash), it says so at once rather than block the loop, and the caller reads through the
-pool instead.
+after a crash), it says so at once rather than block the loop (no busy timeout; SQLite's own brief
+retries for a WAL read lock remain), and the caller reads through the pool instead.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-Busy = sqlite3.OperationalError  # what fetch raises when SQLite cannot answer at once
+log = logging.getLogger(__name__)
+
+# SQLite's primary result codes for "cannot answer now" (an extended code keeps them in its
+# low byte, as SQLITE_BUSY_RECOVERY does)
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +49,18 @@ class LoopReader:
         fixed = {name: bind.value for name, bind in compiled.binds.items()}
         return Prepared(str(compiled), tuple(compiled.positiontup or ()), fixed)
 
-    def fetch(self, prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
-        """The rows of ``prepared`` with ``values`` for its parameters; Busy if SQLite could not
-        answer at once."""
+    def fetch(self, prepared: Prepared, values: Mapping[str, Any]) -> list[Any] | None:
+        """The rows of ``prepared`` with ``values`` for its parameters; None if SQLite was busy
+        (any other error is raised: the pool would only meet it again)."""
         merged = {**prepared.fixed, **values}
-        cursor = self._connect().execute(prepared.sql, [merged[name] for name in prepared.names])
-        return cursor.fetchall()
+        parameters = [merged[name] for name in prepared.names]
+        try:
+            return self._connect().execute(prepared.sql, parameters).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in _BUSY:
+                raise
+            log.info("SQLite busy (%s): a page read through the pool", error)
+            return None
 
     def close(self) -> None:
         if self._connection is not None:
