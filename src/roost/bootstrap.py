@@ -47,7 +47,7 @@ from roost.adapters.redis.signals import RedisSignals
 from roost.adapters.redis.streams import RedisStreamEventSource, RedisStreamPublisher
 from roost.adapters.redis.tweet_cache import RedisTweetCache
 from roost.adapters.redis.usage_queue import RedisUsageQueue
-from roost.adapters.sql.analytics import SqlActiveUsers, SqlAnalytics
+from roost.adapters.sql.analytics import DEFAULT_CLAIMS_KEPT, SqlActiveUsers, SqlAnalytics
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
 from roost.adapters.sql.outbox import SqlEventSource
@@ -263,7 +263,8 @@ def build(settings: Settings) -> Roost:
     notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
-    analytics_store = SqlAnalytics(engines, claims_kept=2 * settings.stream_max_len)
+    claims_kept = max(2 * settings.stream_max_len, DEFAULT_CLAIMS_KEPT)
+    analytics_store = SqlAnalytics(engines, claims_kept=claims_kept)
     queue = RedisUsageQueue(redis, keys, settings.usage_stream_max_len) if redis else None
     usage = Usage(analytics_store, queue, fast.active_users, clock)
     counting = AnalyticsConsumer(uow, analytics_store, clock)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
+from roost.adapters.sql import analytics as sql_analytics
 from roost.adapters.sql.analytics import SqlAnalytics
 from roost.adapters.sql.engine import create_engines
 from roost.adapters.sql.migrate import upgrade_async
@@ -32,5 +34,23 @@ async def test_claims_of_events_past_redelivery_are_deleted(database_url: str) -
         assert kept == {10}  # 7 and older could not be delivered again
         posts = await store.series(Metric.POSTS, SERVICE, Period.HOUR, AT, AT.replace(hour=13))
         assert posts == {AT: 6}
+    finally:
+        await engines.dispose()
+
+
+async def test_old_claims_are_deleted_a_bounded_number_at_a_time(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table that grew before claims were forgotten shrinks over many batches."""
+    monkeypatch.setattr(sql_analytics, "_CLAIMS_FORGOTTEN", 1)
+    await upgrade_async(database_url)
+    engines = create_engines(database_url)
+    store = SqlAnalytics(engines, claims_kept=2)
+    try:
+        await store.count_events({n: post_counted() for n in range(1, 6)})
+        await store.count_events({6: post_counted()})
+        async with engines.reader.connect() as conn:
+            kept = set((await conn.execute(select(analytics_events.c.event_id))).scalars())
+        assert kept == {3, 4, 5, 6}  # 1 and 2 forgotten, one a batch
     finally:
         await engines.dispose()

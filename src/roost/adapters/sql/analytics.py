@@ -59,6 +59,7 @@ _KNOWN_AUTHORS = 100_000
 # idle for ROOST_STREAM_CLAIM_IDLE_SECONDS: its claim is kept far longer than that.
 _CLAIMS_KEPT = timedelta(days=1)
 DEFAULT_CLAIMS_KEPT = 2_000_000  # twice the stream's default length: ids are not relayed in order
+_CLAIMS_FORGOTTEN = 10_000
 _IDS = postgresql.ARRAY(BigInteger())
 _TEXTS = postgresql.ARRAY(String())
 _TIMES = postgresql.ARRAY(DateTime(timezone=True))
@@ -70,7 +71,9 @@ class SqlAnalytics:
     """``claims_kept``: how many of the newest event ids keep their claim (``analytics_events``).
     An event can be delivered again only from where the outbox's readers are (embedded: at
     most a batch) or from the Redis stream, which keeps about ``ROOST_STREAM_MAX_LEN`` events;
-    older claims guard nothing and are deleted as new ones are made."""
+    older claims guard nothing and are deleted as new ones are made. Roost keeps twice the
+    stream's length, and at least DEFAULT_CLAIMS_KEPT (ids skipped by rolled-back
+    transactions widen the ids a stream's events span)."""
 
     def __init__(self, engines: Engines, claims_kept: int = DEFAULT_CLAIMS_KEPT) -> None:
         self._engines = engines
@@ -88,10 +91,7 @@ class SqlAnalytics:
                 )
             )
             new = [counted[event_id] for event_id in claimed.scalars()]
-            forgotten = max(counted) - self._claims_kept
-            await conn.execute(
-                analytics_events.delete().where(analytics_events.c.event_id <= forgotten)
-            )
+            await self._forget_claims(conn, max(counted) - self._claims_kept)
             await self._add_rollups(conn, _rollup_rows(c for found in new for c in found.counts))
             deltas: dict[TweetCounter, Counter[int]] = {
                 counter: Counter() for counter in TweetCounter
@@ -103,6 +103,18 @@ class SqlAnalytics:
                 changed = Counter({tweet_id: d for tweet_id, d in by_tweet.items() if d})
                 await self._add_tweet_counts(conn, counter, changed)
         return len(new)
+
+    @staticmethod
+    async def _forget_claims(conn: AsyncConnection, forgotten: int) -> None:
+        """Claims at or below ``forgotten``, at most _CLAIMS_FORGOTTEN a batch: a table that
+        grew before claims were forgotten shrinks over many batches, none held up long."""
+        oldest = (
+            select(analytics_events.c.event_id)
+            .where(analytics_events.c.event_id <= forgotten)
+            .order_by(analytics_events.c.event_id)
+            .limit(_CLAIMS_FORGOTTEN)
+        )
+        await conn.execute(analytics_events.delete().where(analytics_events.c.event_id.in_(oldest)))
 
     async def add_usage(self, batches: Sequence[UsageBatch], now: datetime) -> int:
         """Once a second from each API process, for every tweet shown meanwhile (thousands):
