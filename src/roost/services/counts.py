@@ -8,9 +8,9 @@ the counts. Recounting is idempotent (a replayed event changes nothing) and repa
 It also caches again, from the database, the flags of each user who liked or reposted: their
 own request cached its flag at once, but should that write have failed, a reader's flags that
 say which posts are complete (see the Redis engagement cache) would show the action undone
-until they expire. Should this write fail too, the batch is retried. A write of it that lands
-after a newer action of the same user (committed between its read and its write) is set right by
-that action's own event, a batch later.
+until they expire. Should this write fail too, the batch is retried. Should it land after a
+newer action of the same user (committed between its read and its write), that action's own
+event sets it right a batch later.
 """
 
 from __future__ import annotations

@@ -89,3 +89,9 @@ async def test_the_loop_s_connection_only_reads(sqlite_url: str) -> None:
             engines.loop_reader.fetch(writes, {})
     finally:
         await engines.dispose()
+
+
+def test_a_database_opened_with_uri_options_is_read_through_the_pool(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'roost.db'}"
+    assert create_engines(url).loop_reader is not None
+    assert create_engines(url + "?mode=ro&uri=true").loop_reader is None

@@ -54,7 +54,8 @@ def create_engines(database_url: str) -> Engines:
             writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1),
             reader=_sqlite_engine(url, begin="BEGIN", pool_size=4),
             dialect="sqlite",
-            loop_reader=LoopReader(url.database) if url.database else None,
+            # a plain path only: URI options (mode=, cache=) are left to aiosqlite's pool
+            loop_reader=LoopReader(url.database) if url.database and not url.query else None,
         )
     engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return Engines(writer=engine, reader=engine, dialect="postgresql")

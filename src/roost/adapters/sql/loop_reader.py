@@ -69,7 +69,7 @@ class LoopReader:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            # no busy timeout: Busy at once; autocommit: each statement reads one snapshot
+            # no busy timeout: busy answered at once; autocommit: a statement, a snapshot
             connection = sqlite3.connect(
                 self._path, timeout=0, isolation_level=None, check_same_thread=False
             )
