@@ -14,11 +14,12 @@ pairs (kept per action, as the Redis hash fields are), the least recently used d
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
+from roost.adapters.local.lru import all_refreshed
 from roost.domain.tweets import Counts, Flags
 
 K = TypeVar("K", bound=Hashable)
@@ -121,15 +122,11 @@ class _ExpiringLru(Generic[K, V]):
         return entry[0]
 
     def get_many(self, keys: Sequence[K], now: float) -> list[V | None]:
-        """``get`` of each key: looked up and refreshed in C when all are cached and live (a
-        page read, the usual case), one by one otherwise."""
-        items = self._items
-        entries = list(map(items.get, keys))
-        if None not in entries:
-            live = cast(list[tuple[V, float]], entries)
-            if min(map(_EXPIRY, live), default=now + 1) > now:
-                deque(map(items.move_to_end, keys), maxlen=0)
-                return list(map(_VALUE, live))
+        """``get`` of each key: in C when all are cached and live (a page read, the usual
+        case), else one by one (the live keys end up refreshed in the same order either way)."""
+        entries = all_refreshed(self._items, keys)
+        if entries is not None and min(map(_EXPIRY, entries), default=now + 1) > now:
+            return list(map(_VALUE, entries))
         return [self.get(key, now) for key in keys]
 
     def put(self, key: K, value: V, expires: float) -> None:

@@ -4,8 +4,21 @@ Redis one in scaled mode. An empty value marks a deleted tweet."""
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Hashable, Sequence
+from typing import TypeVar, cast
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def all_refreshed(items: OrderedDict[K, V], keys: Sequence[K]) -> list[V] | None:
+    """The value of each key, each then the most recently used, looked up and refreshed in C
+    (a page read, the usual case); None, and nothing refreshed, unless every key is there."""
+    values = list(map(items.get, keys))
+    if None in values:
+        return None
+    deque(map(items.move_to_end, keys), maxlen=0)
+    return cast(list[V], values)
 
 
 class LruTweetCache:
@@ -14,11 +27,9 @@ class LruTweetCache:
         self._items: OrderedDict[int, bytes] = OrderedDict()
 
     async def get_many(self, tweet_ids: Sequence[int]) -> dict[int, bytes]:
-        items = self._items
-        bodies = list(map(items.get, tweet_ids))
-        if None not in bodies:  # all cached, the usual case: looked up and refreshed in C
-            deque(map(items.move_to_end, tweet_ids), maxlen=0)
-            return dict(zip(tweet_ids, cast(list[bytes], bodies), strict=True))
+        bodies = all_refreshed(self._items, tweet_ids)
+        if bodies is not None:
+            return dict(zip(tweet_ids, bodies, strict=True))
         found = {}
         for tweet_id in tweet_ids:
             rendered = self._items.get(tweet_id)
