@@ -193,7 +193,7 @@ class RedisEngagementCache:
         args: list[str | int] = [FLAGS_TTL_SECONDS, since]
         for tweet_id, (liked, reposted) in flags.items():
             if liked or reposted or complete_since is None or tweet_id < complete_since:
-                args += [member(tweet_id), ("1" if liked else "0") + ("1" if reposted else "0")]
+                args += [member(tweet_id), _encoded(liked, reposted)]
         with unavailable_on_error():
             await self._fill_flags(keys=[self._keys.flags(user_id)], args=args)
 
@@ -212,16 +212,19 @@ class RedisEngagementCache:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for (user_id, tweet_id), (liked, reposted) in flags.items():
                     key = self._keys.flags(user_id)
-                    pipe.hset(
-                        key, member(tweet_id), ("1" if liked else "0") + ("1" if reposted else "0")
-                    )
+                    pipe.hset(key, member(tweet_id), _encoded(liked, reposted))
                     pipe.expire(key, FLAGS_TTL_SECONDS)
                 await pipe.execute()
 
     async def _set_flag(self, user_id: int, tweet_id: int, flag: int, value: bool) -> None:
-        args: list[str | int] = [FLAGS_TTL_SECONDS, member(tweet_id), flag, "1" if value else "0"]
+        args: list[str | int] = [FLAGS_TTL_SECONDS, member(tweet_id), flag, _encoded(value)]
         with unavailable_on_error():
             await self._set_flag_script(keys=[self._keys.flags(user_id)], args=args)
+
+
+def _encoded(*flags: bool) -> str:
+    """Flags as a field holds them: a character each, "1" or "0"."""
+    return "".join("1" if flag else "0" for flag in flags)
 
 
 def decoded_flags(origins: Sequence[int], found: Sequence[bytes | None]) -> list[Flags | None]:
