@@ -110,14 +110,11 @@ class Engagement:
         self, reader_id: int, entries: Sequence[FeedEntry]
     ) -> tuple[list[Counts | None], list[Flags | None]]:
         """What the cache holds of the entries' origins, one for each entry (None where it
-        has none; both empty when it is unavailable)."""
+        has none, or is unavailable)."""
         origins = list(map(_origin, entries))
-        try:
-            counts = await self._cache.counts(origins)
-            flags = await self._cache.flags(reader_id, origins)
-        except StoreUnavailable:
-            log.warning("engagement cache unavailable; counts and flags from SQL")
-            return [], []
+        counts: dict[int, Counts] = {}
+        flags: dict[int, Flags] = {}
+        await self._from_cache(reader_id, origins, counts, flags)
         return list(map(counts.get, origins)), list(map(flags.get, origins))
 
     async def _completed(
