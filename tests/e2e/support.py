@@ -40,7 +40,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 POSTGRES_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
-STARTUP_TIMEOUT = 30.0
+# Start-up waits on readiness (an answer, a log line) and fails at once when the process exits;
+# the ceiling only catches a hang, so it is generous: a loaded machine starts a process slowly.
+STARTUP_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 10.0
 DEFAULT_PASSWORD = "correct horse"
