@@ -40,6 +40,7 @@ from roost.adapters.redis.active_users import RedisActiveUsers
 from roost.adapters.redis.connection import connect
 from roost.adapters.redis.engagement import RedisEngagementCache
 from roost.adapters.redis.feed_store import RedisHomeFeeds
+from roost.adapters.redis.idempotency import RedisIdempotencyStore
 from roost.adapters.redis.keys import Keys
 from roost.adapters.redis.multiplexed import MultiplexedRedis
 from roost.adapters.redis.rate_limiter import RedisRateLimiter
@@ -50,6 +51,7 @@ from roost.adapters.redis.usage_queue import RedisUsageQueue
 from roost.adapters.sql.analytics import DEFAULT_CLAIMS_KEPT, SqlActiveUsers, SqlAnalytics
 from roost.adapters.sql.engine import Engines, create_engines
 from roost.adapters.sql.feed_store import SqlHomeFeeds
+from roost.adapters.sql.idempotency import SqlIdempotencyStore
 from roost.adapters.sql.outbox import SqlEventSource
 from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from roost.domain.events import Event
@@ -60,6 +62,7 @@ from roost.ports import (
     EngagementCache,
     EventSource,
     HomeFeeds,
+    IdempotencyStore,
     RateLimiter,
     Signals,
     TweetCache,
@@ -73,6 +76,7 @@ from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
 from roost.services.follows import Follows
 from roost.services.hydration import TweetHydrator
+from roost.services.idempotency import Idempotency
 from roost.services.interactions import Interactions
 from roost.services.live import LiveUpdates
 from roost.services.notifications import Notifications
@@ -85,6 +89,7 @@ from roost.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTBOX_TOPIC = "outbox"
+IDEMPOTENCY_PRUNE_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,7 @@ class Roost:
     stream: LiveStream
     follows: Follows
     home_feed: HomeFeed
+    idempotency: Idempotency
     fanout: Fanout
     analytics: Analytics
     usage: Usage
@@ -271,6 +277,7 @@ def build(settings: Settings) -> Roost:
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: usage.run(settings.analytics_flush_seconds)
     ]
+    idempotency = _idempotency_store(settings, engines, redis, keys, clock, background)
     if redis is None:
         consumers = [
             ConsumerSpec("fanout", outbox, fanout.handle, doorbells.new(), fanout.handle_batch),
@@ -367,6 +374,7 @@ def build(settings: Settings) -> Roost:
             usage,
             feed_max_items=settings.feed_max_items,
         ),
+        idempotency=Idempotency(idempotency),
         fanout=fanout,
         analytics=Analytics(uow, analytics_store, clock),
         usage=usage,
@@ -382,6 +390,23 @@ def build(settings: Settings) -> Roost:
         operations=operations,
         _background=background,
     )
+
+
+def _idempotency_store(
+    settings: Settings,
+    engines: Engines,
+    redis: Redis | None,
+    keys: Keys,
+    clock: SystemClock,
+    background: list[Callable[[], Coroutine[Any, Any, None]]],
+) -> IdempotencyStore:
+    """Redis when scaled (every API process sees every key); else SQL, pruned in the background."""
+    ttl, lease = settings.idempotency_ttl_hours * 3600, settings.idempotency_lease_seconds
+    if redis is not None:
+        return RedisIdempotencyStore(redis, keys, ttl_seconds=ttl, lease_seconds=lease)
+    store = SqlIdempotencyStore(engines, clock, ttl_seconds=ttl, lease_seconds=lease)
+    background.append(lambda: store.run(IDEMPOTENCY_PRUNE_SECONDS))
+    return store
 
 
 def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _FastLayer:

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 
 from roost.domain.analytics import EventCounts, Metric, Period, TweetStats, UsageBatch
 from roost.domain.events import Event, NewEvent
+from roost.domain.idempotency import StoredResponse
 from roost.domain.notifications import Notification, NotificationGroup, NotificationType
 from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
 from roost.domain.users import User
@@ -515,3 +516,43 @@ class ActiveUsers(Protocol):
 
     async def add(self, day: datetime, user_ids: Sequence[int]) -> int:
         """Mark users active on ``day``; returns the day's count of distinct users so far."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A key the caller now holds: it runs the request, then completes or releases the claim.
+    ``token`` proves the claim is still its own (one whose lease lapsed may have been taken)."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """What a key already stands for: its request's fingerprint, and the stored response
+    (None while that request still runs)."""
+
+    fingerprint: str
+    response: StoredResponse | None
+
+
+class IdempotencyStore(Protocol):
+    """The first responses of keyed requests, per (user, key), kept for a TTL.
+
+    A claim is a lease: if its holder dies without completing or releasing it, the key is
+    free again once the lease ends, so no crash blocks a key for good."""
+
+    async def claim(
+        self, user_id: int, key: str, fingerprint: str
+    ) -> IdempotencyClaim | IdempotencyRecord:
+        """Atomically: claim the key when it is free (never used, expired, or its lease
+        lapsed), else return what it holds. Of concurrent claims, exactly one wins."""
+
+    async def complete(self, claim: IdempotencyClaim, response: StoredResponse) -> None:
+        """Store the response for the TTL; nothing when the claim is no longer held."""
+
+    async def release(self, claim: IdempotencyClaim) -> None:
+        """Free the key, so that a retry runs afresh; nothing when the claim is no longer
+        held."""

@@ -92,3 +92,11 @@ class Settings(BaseSettings):
         ge=100,
         description="Usage batches the Redis stream keeps for the workers (approximately)",
     )
+    idempotency_ttl_hours: float = Field(
+        24.0, gt=0, description="How long the first response to an Idempotency-Key is replayed"
+    )
+    idempotency_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a keyed request that never finished (its process died) holds its key",
+    )

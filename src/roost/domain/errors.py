@@ -67,3 +67,15 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key already stands for a different request (method, path or body)."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """The first request with this key is still running."""
+
+    code = "idempotency_key_in_flight"

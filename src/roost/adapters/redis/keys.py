@@ -96,6 +96,10 @@ class Keys:
         ":acts" held the two-fields-a-post hashes of earlier versions."""
         return f"{self.prefix}{{u{user_id}}}:flags"
 
+    def idempotency(self, user_id: int, key: str) -> str:
+        """The first response to the user's request keyed ``key`` (or its in-flight claim)."""
+        return f"{self.prefix}{{u{user_id}}}:idem:{key}"
+
     def rate_limit(self, key: str) -> str:
         return f"{self.prefix}rl:{key}"
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -256,4 +257,20 @@ admins = Table(
     metadata,
     Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
     Column("granted_at", UtcDateTime, nullable=False),
+)
+
+# The first response to each keyed request (Idempotency-Key), per user. ``status`` is null while
+# the first request runs; ``expires_at`` ends its lease then, and the stored response after.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", String(300), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("token", String(32), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("headers", Text, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

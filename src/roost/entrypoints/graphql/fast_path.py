@@ -16,17 +16,16 @@ from typing import Any
 import msgspec
 from litestar.types import (
     ASGIApp,
-    HTTPRequestEvent,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Receive,
-    ReceiveMessage,
     Scope,
     Send,
 )
 
 from roost.bootstrap import Roost
 from roost.entrypoints.graphql.schema import Context, RoostSchema
+from roost.entrypoints.rest.request_body import read_body, replay_body
 
 MAX_BODY = 64 * 1024
 
@@ -51,10 +50,10 @@ def compiled_queries(
                 await app(scope, receive, send)
                 return
             scope["path_template"] = path  # the route, for the request metrics
-            body, complete = await _read_body(receive)
+            body, complete = await read_body(receive, MAX_BODY)
             answered = complete and await _answer(schema, roost(), scope, body, send)
             if not answered:
-                await app(scope, _replay(body, receive), send)
+                await app(scope, replay_body(body, receive), send)
 
         return handle
 
@@ -93,34 +92,3 @@ def _bearer(scope: Scope) -> str | None:
             token = token.strip()
             return token if scheme.lower() == "bearer" and token else None
     return None
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The body, and whether it was read whole within the limit (else the app decides)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), size <= MAX_BODY
-        if size > MAX_BODY:
-            return b"".join(chunks), False
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> ReceiveMessage:
-        nonlocal sent
-        if not sent:
-            sent = True
-            whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
-            return whole
-        return await receive()
-
-    return replay

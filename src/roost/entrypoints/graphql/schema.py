@@ -39,6 +39,7 @@ from roost.entrypoints.graphql.compiled import (
 )
 from roost.entrypoints.graphql.cost import CostLimiter
 from roost.entrypoints.graphql.errors import as_graphql_errors, error
+from roost.entrypoints.graphql.idempotency import Idempotent
 from roost.entrypoints.graphql.types import (
     UUID,
     UUID_SCALAR,
@@ -239,7 +240,9 @@ def _id_of(rendered: bytes) -> str:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Post a tweet (1-280 characters after NFC).")
+    @strawberry.mutation(
+        description="Post a tweet (1-280 characters after NFC).", extensions=[Idempotent()]
+    )
     async def post_tweet(
         self, info: Info, content: str, in_reply_to: strawberry.ID | None = None
     ) -> Tweet:
@@ -249,21 +252,26 @@ class Mutation:
             tweet = await _ctx(info).roost.publishing.publish(caller, content, reply_to)
         return tweet_from_json(_ctx(info).roost.publishing.present_new(tweet))
 
-    @strawberry.mutation(description="Delete one of your tweets.")
+    @strawberry.mutation(description="Delete one of your tweets.", extensions=[Idempotent()])
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> bool:
         caller = await _ctx(info).caller()
         with as_graphql_errors():
             await _ctx(info).roost.publishing.delete(caller, path_id(str(id)))
         return True
 
-    @strawberry.mutation(description="Like a tweet (the original, for a repost); returns it.")
+    @strawberry.mutation(
+        description="Like a tweet (the original, for a repost); returns it.",
+        extensions=[Idempotent()],
+    )
     async def like_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
         caller, roost = await _ctx(info).caller(), _ctx(info).roost
         with as_graphql_errors():
             await roost.interactions.like(caller, path_id(str(id)))
             return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
 
-    @strawberry.mutation(description="Take a like back; returns the tweet.")
+    @strawberry.mutation(
+        description="Take a like back; returns the tweet.", extensions=[Idempotent()]
+    )
     async def unlike_tweet(self, info: Info, id: strawberry.ID) -> Tweet:
         caller, roost = await _ctx(info).caller(), _ctx(info).roost
         with as_graphql_errors():
@@ -271,7 +279,8 @@ class Mutation:
             return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
 
     @strawberry.mutation(
-        description="Repost a tweet; returns the repost (the earlier one, if any)."
+        description="Repost a tweet; returns the repost (the earlier one, if any).",
+        extensions=[Idempotent()],
     )
     async def repost(self, info: Info, id: strawberry.ID) -> Tweet:
         caller, roost = await _ctx(info).caller(), _ctx(info).roost
@@ -279,7 +288,9 @@ class Mutation:
             repost, _ = await roost.interactions.repost(caller, path_id(str(id)))
             return tweet_from_json(await roost.publishing.present(caller, repost))
 
-    @strawberry.mutation(description="Undo your repost of a tweet; returns the tweet.")
+    @strawberry.mutation(
+        description="Undo your repost of a tweet; returns the tweet.", extensions=[Idempotent()]
+    )
     async def unrepost(self, info: Info, id: strawberry.ID) -> Tweet:
         caller, roost = await _ctx(info).caller(), _ctx(info).roost
         with as_graphql_errors():
@@ -287,7 +298,8 @@ class Mutation:
             return tweet_from_json(await roost.publishing.get(caller, path_id(str(id))))
 
     @strawberry.mutation(
-        description="Mark a notification and all older ones read; returns how many stay unread."
+        description="Mark a notification and all older ones read; returns how many stay unread.",
+        extensions=[Idempotent()],
     )
     async def mark_notifications_read(self, info: Info, up_to: strawberry.ID) -> int:
         caller, roost = await _ctx(info).caller(), _ctx(info).roost
@@ -295,7 +307,7 @@ class Mutation:
             await roost.notifications.mark_read(caller, path_id(str(up_to)))
         return await roost.notifications.unread_count(caller)
 
-    @strawberry.mutation(description="Follow a user; returns them.")
+    @strawberry.mutation(description="Follow a user; returns them.", extensions=[Idempotent()])
     async def follow(self, info: Info, handle: str) -> User:
         caller = await _ctx(info).caller()
         roost = _ctx(info).roost
@@ -303,7 +315,9 @@ class Mutation:
             await roost.follows.follow(caller, handle)
             return _user(await roost.accounts.by_handle(handle))
 
-    @strawberry.mutation(description="Stop following a user; returns them.")
+    @strawberry.mutation(
+        description="Stop following a user; returns them.", extensions=[Idempotent()]
+    )
     async def unfollow(self, info: Info, handle: str) -> User:
         caller = await _ctx(info).caller()
         roost = _ctx(info).roost

@@ -24,6 +24,7 @@ from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
 from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
+from roost.entrypoints.rest.idempotency import idempotent
 from roost.entrypoints.rest.notifications import NotificationsController
 from roost.entrypoints.rest.observability import observed
 from roost.entrypoints.rest.sessions import SessionsController
@@ -106,9 +107,8 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         ),
     )
     # The hot paths, answered outside the framework's routing and dependency injection (inside
-    # its lifespan): GET /feed, and POST /graphql for compiled queries. Request ids and metrics
-    # wrap them all.
-    app.asgi_handler = observed(provide_roost)(
-        fast_feed(compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost)
-    )
+    # its lifespan): GET /feed, and POST /graphql for compiled queries. Idempotency keys, then
+    # request ids and metrics, wrap them all.
+    hot_paths = fast_feed(compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost)
+    app.asgi_handler = observed(provide_roost)(idempotent(hot_paths, provide_roost))
     return app

@@ -14,6 +14,8 @@ from roost.domain.errors import (
     DomainError,
     Forbidden,
     HandleTaken,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     InvalidCredentials,
     InvalidInput,
     NotFound,
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 422),
     (HandleTaken, 409),
+    (IdempotencyKeyReused, 422),
+    (IdempotencyKeyInFlight, 409),
     (InvalidCredentials, 401),
     (Unauthorized, 401),
     (Forbidden, 403),
@@ -61,8 +65,13 @@ def error_response(
     return Response(ErrorBody(ErrorDetail(code, message)), status_code=status, headers=headers)
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error."""
+    return next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
+
+
 def _domain_error(_: Request[Any, Any, Any], error: DomainError) -> Response[ErrorBody]:
-    status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    status = status_of(error)
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after_seconds)
