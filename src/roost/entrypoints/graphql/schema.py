@@ -1,35 +1,37 @@
 """The schema: queries and mutations over the same services as REST (no rule lives here).
 
-Parsed and validated documents are cached (ParserCache, ValidationCache), so a repeated query
-such as the feed costs its execution only. Depth, aliases, tokens and an estimated cost (the
-product of ``first`` along nested lists) are limited before anything runs.
+Admitted and validated documents are cached (admission.py, ValidationCache), so a repeated
+query such as the feed costs its execution only. Tokens, fields, depth, aliases and an estimated
+cost (the product of ``first`` along nested lists) are limited before any validator runs.
+Every error carries ``extensions.code``; only unexpected ones are logged at error.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
+import logging
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Annotated, Any
 
 import msgspec
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import DisableIntrospection, ValidationCache
 from strawberry.litestar import BaseContext
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionResult, Info
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.execution import PreExecutionError
 
 from roost.bootstrap import Roost
 from roost.domain.errors import DomainError, NotFound
 from roost.domain.ids import parse_id
 from roost.domain.users import User as DomainUser
+from roost.entrypoints.graphql.admission import (
+    PARSE_FAILED,
+    VALIDATION_FAILED,
+    Admission,
+)
 from roost.entrypoints.graphql.compiled import (
     CompiledFeedQuery,
     NotCompilable,
@@ -37,7 +39,6 @@ from roost.entrypoints.graphql.compiled import (
     run_feed,
     run_seed,
 )
-from roost.entrypoints.graphql.cost import CostLimiter
 from roost.entrypoints.graphql.errors import as_graphql_errors, error
 from roost.entrypoints.graphql.types import (
     UUID,
@@ -62,9 +63,12 @@ from roost.entrypoints.rest.ids import body_id, path_id
 from roost.services.pages import DEFAULT_LIMIT, Page
 from roost.services.views import user_view
 
-MAX_DEPTH = 8
-MAX_COST = 5_000
 MAX_COMPILED = 256  # distinct hot query texts kept compiled
+BAD_USER_INPUT = "BAD_USER_INPUT"  # variables that do not coerce to their types
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"  # no such operation, or ambiguous
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+_log = logging.getLogger("roost.graphql")
 
 
 class Context(BaseContext, kw_only=True):
@@ -334,10 +338,14 @@ class Subscription:
 
 
 class RoostSchema(strawberry.Schema):
-    """Strawberry's schema, with the compiled path for hot queries (see compiled.py)."""
+    """Strawberry's schema, with the admission of documents before validation (admission.py)
+    and the compiled path for hot queries (see compiled.py)."""
 
-    def __init__(self, *args: Any, compile_hot_queries: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, admission: Admission, compile_hot_queries: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.admission = admission
         self._compile = compile_hot_queries
         self._compiled: dict[str, CompiledFeedQuery] = {}
         self._examined: set[str] = set()
@@ -352,6 +360,9 @@ class RoostSchema(strawberry.Schema):
         allowed_operation_types: Any = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        refused = self._refusal(query)
+        if refused is not None:
+            return ExecutionResult(None, [refused])
         compiled = self._compiled.get(query) if query is not None else None
         if compiled is not None and isinstance(context_value, Context):
             result = await _run_compiled(compiled, variable_values or {}, context_value)
@@ -359,24 +370,57 @@ class RoostSchema(strawberry.Schema):
                 if result.errors:
                     self.process_errors(result.errors)
                 return result
-        result = await super().execute(
+        try:
+            result = await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        except CannotGetOperationTypeError as failure:
+            unresolved = GraphQLError(
+                failure.as_http_error_reason(),
+                extensions={"code": OPERATION_RESOLUTION_FAILURE},
+            )
+            self.process_errors([unresolved])
+            return ExecutionResult(None, [unresolved])
+        if query is not None and not result.errors:
+            self._remember(query)
+        return result
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[Any] | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """What subscriptions (WebSocket) run: a refused document never reaches Strawberry."""
+        refused = self._refusal(query)
+        if refused is not None:
+            return _single(PreExecutionError(data=None, errors=[refused]))
+        return await super().stream(
             query,
             variable_values,
             context_value,
             root_value,
             operation_name,
-            allowed_operation_types,
             operation_extensions,
+            allowed_operation_types,
         )
-        if query is not None and not result.errors:
-            self._remember(query)
-        return result
 
     async def execute_compiled(
         self, query: str, variables: dict[str, Any], context: Context
     ) -> ExecutionResult | None:
         """The compiled path alone: None when the query is not (yet) compiled or needs the
-        generic path. For the HTTP fast path, which skips the GraphQL HTTP layer."""
+        generic path. For the HTTP fast path, which skips the GraphQL HTTP layer. Only texts
+        that were admitted, validated and run get compiled."""
         compiled = self._compiled.get(query)
         if compiled is None:
             return None
@@ -384,6 +428,16 @@ class RoostSchema(strawberry.Schema):
         if result is not None and result.errors:
             self.process_errors(result.errors)
         return result
+
+    def _refusal(self, query: str | None) -> GraphQLError | None:
+        if query is None:
+            return None
+        try:
+            self.admission.admit(query)
+        except GraphQLError as refused:
+            self.process_errors([refused])
+            return refused
+        return None
 
     def _remember(self, query: str) -> None:
         """Compile a query that passed validation and ran cleanly, once."""
@@ -393,10 +447,38 @@ class RoostSchema(strawberry.Schema):
         with contextlib.suppress(NotCompilable):
             self._compiled[query] = compile_query(query)
 
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log only unexpected errors: those with a code are the caller's, answered as such."""
-        unexpected = [e for e in errors if "code" not in (e.extensions or {})]
-        super().process_errors(unexpected, execution_context)
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Give every error a code; log the caller's at info, only unexpected ones at error
+        (with their traceback)."""
+        for failure in errors:
+            extensions = failure.extensions if failure.extensions is not None else {}
+            code = extensions.get("code")
+            if code is None:
+                code = _code_of(failure, execution_context)
+                failure.extensions = {**extensions, "code": code}
+            if code == INTERNAL_SERVER_ERROR:
+                _log.error("graphql error: %s", failure.message, exc_info=failure.original_error)
+            else:
+                _log.info("graphql error %s: %s", code, failure.message)
+
+
+def _code_of(failure: GraphQLError, execution_context: ExecutionContext | None) -> str:
+    original = failure.original_error
+    if isinstance(failure, GraphQLSyntaxError):
+        return PARSE_FAILED
+    if isinstance(original, CannotGetOperationTypeError | InvalidOperationTypeError):
+        return OPERATION_RESOLUTION_FAILURE
+    if failure.path is None and original is None:
+        # Before execution: validation, or (once there is a result) the variables' coercion.
+        ran = execution_context is not None and execution_context.result is not None
+        return BAD_USER_INPUT if ran else VALIDATION_FAILED
+    return INTERNAL_SERVER_ERROR
+
+
+async def _single(result: PreExecutionError) -> AsyncGenerator[PreExecutionError, None]:
+    yield result
 
 
 async def _run_compiled(
@@ -441,17 +523,13 @@ def error_at(code: str, message: str, path: list[str]) -> GraphQLError:
     return GraphQLError(message, path=path, extensions={"code": code.upper()})
 
 
-def build_schema(*, introspection: bool, compile_hot_queries: bool = True) -> RoostSchema:
+def build_schema(
+    *, introspection: bool, compile_hot_queries: bool = True, admission: Admission | None = None
+) -> RoostSchema:
     # The caches must outlive a request to be of use: the same instance serves every request.
-    parsed, validated = ParserCache(maxsize=1024), ValidationCache(maxsize=1024)
-    extensions: list[Any] = [
-        lambda: parsed,
-        lambda: validated,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=15),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-        lambda: CostLimiter(max_cost=MAX_COST),
-    ]
+    admitted = admission or Admission()
+    validated = ValidationCache(maxsize=1024)
+    extensions: list[Any] = [admitted.extension, lambda: validated]
     if not introspection:
         extensions.append(DisableIntrospection)
     return RoostSchema(
@@ -460,5 +538,6 @@ def build_schema(*, introspection: bool, compile_hot_queries: bool = True) -> Ro
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={UUID: UUID_SCALAR}),
+        admission=admitted,
         compile_hot_queries=compile_hot_queries,
     )
