@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     graphql_introspection: bool = Field(
         True, description="Whether /graphql answers introspection queries (and serves GraphiQL)"
     )
+    graphql_connection_init_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a /graphql WebSocket may wait before a valid connection_init "
+        "(graphql-transport-ws); then it is closed with 4408",
+    )
     consumer_poll_seconds: float = Field(
         0.25, gt=0, description="How often event consumers look for events they were not told of"
     )

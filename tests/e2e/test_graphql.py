@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import websockets
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from gql.transport.websockets import WebsocketsTransport
+from websockets.typing import Subprotocol
 
 from .support import (
     Account,
@@ -277,3 +279,20 @@ def test_subscriptions_deliver_notifications_and_feed_entries(api: Server) -> No
     note, entry = asyncio.run(watch())
     assert note == {"notifications": {"type": "follow", "actor": {"handle": bob.handle}}}
     assert entry["feed"]["content"] == "over a websocket"
+
+
+def test_a_socket_without_connection_init_is_closed_with_4408(
+    start_server: ServerFactory, database_url: str
+) -> None:
+    server = start_server(database_url, env={"ROOST_GRAPHQL_CONNECTION_INIT_SECONDS": "0.5"})
+
+    async def wait_for_close() -> int | None:
+        url = server.url.replace("http://", "ws://") + "/graphql"
+        async with websockets.connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            return closed.value.rcvd.code if closed.value.rcvd else None
+
+    assert asyncio.run(wait_for_close()) == 4408

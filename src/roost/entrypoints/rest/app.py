@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from litestar import Litestar
 from litestar.di import Provide
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         path="/graphql",
         context_getter=graphql_context,
         graphql_ide="graphiql" if settings.graphql_introspection else None,
+        connection_init_wait_timeout=timedelta(seconds=settings.graphql_connection_init_seconds),
     )
 
     app = Litestar(
