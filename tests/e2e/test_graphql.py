@@ -296,3 +296,18 @@ def test_a_socket_without_connection_init_is_closed_with_4408(
             return closed.value.rcvd.code if closed.value.rcvd else None
 
     assert asyncio.run(wait_for_close()) == 4408
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": ' + b"[" * 1000 + b"]" * 1000 + b"}",  # 1,000 deep
+        b'{"query": "{ me { handle } }"',  # cut short
+        b'["not", "an", "object"]',
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_a_400(api: Server, body: bytes) -> None:
+    answer = api.client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_JSON"

@@ -17,6 +17,7 @@ import roost
 from roost.adapters.sql.migrate import upgrade_async
 from roost.bootstrap import Roost, build
 from roost.entrypoints.graphql.fast_path import compiled_queries
+from roost.entrypoints.graphql.http import hardened
 from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.admin import dashboard, dashboard_files
 from roost.entrypoints.rest.analytics import AnalyticsController
@@ -63,12 +64,16 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         return context_for(state["roost"], headers)
 
     schema = build_schema(introspection=settings.graphql_introspection)
-    graphql = make_graphql_controller(
-        schema,
-        path="/graphql",
-        context_getter=graphql_context,
-        graphql_ide="graphiql" if settings.graphql_introspection else None,
-        connection_init_wait_timeout=timedelta(seconds=settings.graphql_connection_init_seconds),
+    graphql = hardened(
+        make_graphql_controller(
+            schema,
+            path="/graphql",
+            context_getter=graphql_context,
+            graphql_ide="graphiql" if settings.graphql_introspection else None,
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.graphql_connection_init_seconds
+            ),
+        )
     )
 
     app = Litestar(
