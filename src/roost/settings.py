@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     session_cache_seconds: float = Field(
         10.0, ge=0, description="How long a process trusts a token it has checked"
     )
+    max_request_line_bytes: int = Field(
+        8192,
+        ge=256,
+        description="Longest request line (414 past it) and longest header line (431), in bytes",
+    )
+    max_header_count: int = Field(100, ge=8, description="Most headers a request may have (431)")
+    max_header_bytes: int = Field(
+        32_768, ge=1024, description="Most bytes of headers a request may have, in all (431)"
+    )
     graphql_introspection: bool = Field(
         True, description="Whether /graphql answers introspection queries (and serves GraphiQL)"
     )

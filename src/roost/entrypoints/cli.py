@@ -122,10 +122,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, *, run_consumers: bool) -> None:
+    from roost.entrypoints.http_limits import HeadLimits
     from roost.entrypoints.rest.app import create_app
     from roost.entrypoints.server import run_server
 
-    run_server(create_app(settings, run_consumers=run_consumers), host, port)
+    app = create_app(settings, run_consumers=run_consumers)
+    run_server(app, host, port, HeadLimits.from_settings(settings))
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> None:

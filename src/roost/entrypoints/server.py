@@ -6,6 +6,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Awaitable, Callable
 
+from roost.entrypoints.http_limits import HeadLimits, limited_protocol
+from roost.settings import Settings
+
 # Python collects its youngest generation every 700 net allocations of container objects: every
 # request or two of a feed read, each time walking the objects of every request in flight. With
 # the threshold raised, a read allocates and frees its objects between collections, and the
@@ -14,8 +17,13 @@ from collections.abc import Awaitable, Callable
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def run_server(app: Callable[..., Awaitable[None]], host: str, port: int) -> None:
+def run_server(
+    app: Callable[..., Awaitable[None]], host: str, port: int, limits: HeadLimits | None = None
+) -> None:
+    """Serve ``app``; ``limits`` on request heads default to those of the settings."""
     import uvicorn
+
+    protocol = limited_protocol(limits or HeadLimits.from_settings(Settings()))
 
     gc.collect()
     gc.freeze()
@@ -26,7 +34,7 @@ def run_server(app: Callable[..., Awaitable[None]], host: str, port: int) -> Non
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=protocol,
         access_log=False,
         log_level="info",
         log_config=None,  # the process's logging is set once: entrypoints/logs.py
