@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import msgspec
 
@@ -56,6 +57,8 @@ class NotificationGroupView(msgspec.Struct):
 Pending = tuple[int, NotificationType, int, int | None]  # recipient, type, actor, tweet
 
 _encoder = msgspec.json.Encoder()
+
+REFOLLOW_QUIET = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +207,9 @@ class Notifications:
         pending: list[Pending] = []
         if event.type == events.FOLLOW_CREATED:
             follower, followee = int(payload["follower_id"]), int(payload["followee_id"])
-            if await uow.follows.exists(follower, followee):
+            if await uow.follows.exists(follower, followee) and not await self._refollow(
+                uow, event, follower, followee
+            ):
                 pending = [(followee, NotificationType.FOLLOW, follower, None)]
         elif event.type == events.TWEET_CREATED:
             tweet = posts.tweets.get(int(payload["tweet_id"]))
@@ -217,6 +222,16 @@ class Notifications:
         elif event.type == events.TWEET_DELETED:
             await self._on_tweet_deleted(uow, int(payload["tweet_id"]), int(payload["author_id"]))
         return await self._add(uow, event, pending)
+
+    async def _refollow(self, uow: UnitOfWork, event: Event, follower: int, followee: int) -> bool:
+        """Whether another follow of the same pair notified within REFOLLOW_QUIET: churn
+        (follow, unfollow, follow...) notifies once. The event's own notification does not
+        count, so a replay is still answered by its key."""
+        since = self._clock.now() - REFOLLOW_QUIET
+        notified = await uow.notifications.events_since(
+            followee, NotificationType.FOLLOW, follower, since
+        )
+        return bool(notified - {event.id})
 
     @staticmethod
     def _about_tweet(tweet: Tweet, posts: _NewPosts) -> list[Pending]:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
+from sqlalchemy import update
 
+from roost.adapters.sql.tables import notifications as notifications_table
 from roost.bootstrap import Roost
 from roost.domain.errors import RateLimited
+from roost.domain.ids import smallest_id_at
 from roost.domain.users import User
 from roost.services.live import SESSIONS_PER_USER
 from roost.services.stream import LiveEvent
@@ -100,6 +104,41 @@ async def test_replaying_the_event_log_creates_no_duplicates(
     assert await replay.drain() > 0
     assert (await notifications(roost, alice), await notifications(roost, carol)) == before
     assert len(before[0]) == 3
+
+
+async def test_follow_churn_notifies_once_a_day(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    for _ in range(5):
+        await roost.follows.follow(bob, "alice")
+        await fanout.drain()
+        await roost.follows.unfollow(bob, "alice")
+    await roost.follows.follow(bob, "alice")
+    await roost.follows.follow(await make_user("carol"), "alice")
+    await fanout.drain()
+    assert summary(await notifications(roost, alice)) == [("follow", "carol"), ("follow", "bob")]
+
+    replay = Consumers(roost, suffix="-replay")  # the whole log again: still one each
+    assert await replay.drain() > 0
+    assert summary(await notifications(roost, alice)) == [("follow", "carol"), ("follow", "bob")]
+
+
+async def test_a_follow_a_day_after_the_last_notified_one_notifies_again(
+    roost: Roost, fanout: Consumers, make_user: MakeUser
+) -> None:
+    alice, bob = await make_user("alice"), await make_user("bob")
+    await roost.follows.follow(bob, "alice")
+    await fanout.drain()
+    await roost.follows.unfollow(bob, "alice")
+    a_day_ago = datetime.now(UTC) - timedelta(hours=25)
+    async with roost.engines.writer.begin() as conn:  # as if it had been made a day ago
+        await conn.execute(
+            update(notifications_table).values(id=smallest_id_at(a_day_ago), created_at=a_day_ago)
+        )
+    await roost.follows.follow(bob, "alice")
+    await fanout.drain()
+    assert summary(await notifications(roost, alice)) == [("follow", "bob"), ("follow", "bob")]
 
 
 async def test_unread_count_and_marking_read(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
 from roost.adapters.sql.tables import notifications
+from roost.domain.ids import smallest_id_at
 from roost.domain.notifications import (
     Notification,
     NotificationGroup,
@@ -75,6 +77,20 @@ class SqlNotifications:
             )
         )
         return int(result.rowcount)
+
+    async def events_since(
+        self, recipient_id: int, kind: NotificationType, actor_id: int, since: datetime
+    ) -> set[int]:
+        """Ids are creation times (snowflakes): the id bound keeps the scan of the recipient's
+        index to that stretch."""
+        query = select(notifications.c.event_id).where(
+            notifications.c.recipient_id == recipient_id,
+            notifications.c.id >= smallest_id_at(since),
+            notifications.c.type == kind.value,
+            notifications.c.actor_id == actor_id,
+            notifications.c.created_at >= since,
+        )
+        return set((await self._conn.execute(query)).scalars())
 
     async def page(self, recipient_id: int, before_id: int, limit: int) -> list[Notification]:
         query = (
