@@ -26,6 +26,7 @@ from roost.adapters.clock import SystemClock
 from roost.adapters.local.engagement import LruEngagementCache
 from roost.adapters.local.lru import LruTweetCache
 from roost.adapters.local.rate_limiter import LocalRateLimiter
+from roost.adapters.local.reserving_rate_limiter import ReservingRateLimiter
 from roost.adapters.local.signals import LocalSignals
 from roost.adapters.local.wakeup import Doorbells, Wakeup
 from roost.adapters.operations import (
@@ -55,6 +56,7 @@ from roost.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from roost.domain.events import Event
 from roost.domain.fanout_policy import FanoutPolicy
 from roost.domain.ids import IdGenerator
+from roost.domain.rate_limits import Budget, Limit, RouteClass
 from roost.ports import (
     ActiveUsers,
     EngagementCache,
@@ -77,6 +79,7 @@ from roost.services.interactions import Interactions
 from roost.services.live import LiveUpdates
 from roost.services.notifications import Notifications
 from roost.services.publishing import Publishing
+from roost.services.request_limits import RequestLimits
 from roost.services.sessions import SessionCache
 from roost.services.stream import LiveStream
 from roost.services.timelines import Timelines
@@ -107,6 +110,7 @@ class Roost:
 
     settings: Settings
     accounts: Accounts
+    request_limits: RequestLimits
     publishing: Publishing
     interactions: Interactions
     timelines: Timelines
@@ -176,6 +180,7 @@ class _FastLayer:
     tweet_cache: TweetCache
     engagement: EngagementCache
     rate_limiter: RateLimiter
+    request_rate_limiter: RateLimiter  # route classes' limits, on every request
     signals: Signals
     active_users: ActiveUsers
 
@@ -333,7 +338,9 @@ def build(settings: Settings) -> Roost:
             usage,
             token_ttl=timedelta(days=settings.token_ttl_days),
             logins_per_minute=settings.rate_limit_logins_per_minute,
+            logins_per_handle_per_minute=settings.rate_limit_logins_per_handle_per_minute,
         ),
+        request_limits=RequestLimits(fast.request_rate_limiter, _route_budgets(settings)),
         publishing=publishing,
         interactions=Interactions(
             uow,
@@ -384,14 +391,47 @@ def build(settings: Settings) -> Roost:
     )
 
 
+def _route_budgets(settings: Settings) -> dict[RouteClass, Budget]:
+    def per_minute(limit: int) -> Limit:
+        return Limit(limit, 60)
+
+    s = settings
+    return {
+        RouteClass.POST: Budget(
+            per_minute(s.rate_limit_post_per_ip_per_minute),
+            per_minute(s.rate_limit_post_per_minute),
+        ),
+        RouteClass.INTERACT: Budget(
+            per_minute(s.rate_limit_interact_per_ip_per_minute),
+            per_minute(s.rate_limit_interact_per_minute),
+        ),
+        RouteClass.FOLLOW: Budget(
+            per_minute(s.rate_limit_follow_per_ip_per_minute),
+            per_minute(s.rate_limit_follow_per_minute),
+        ),
+        RouteClass.READ: Budget(
+            per_minute(s.rate_limit_read_per_ip_per_minute),
+            per_minute(s.rate_limit_read_per_minute),
+        ),
+        RouteClass.GRAPHQL: Budget(
+            per_minute(s.rate_limit_graphql_per_ip_per_minute),
+            per_minute(s.rate_limit_graphql_per_minute),
+        ),
+        RouteClass.LOGIN: Budget(per_minute(s.rate_limit_login_per_ip_per_minute), None),
+        RouteClass.SIGNUP: Budget(Limit(s.rate_limit_signups_per_hour, 3600), None),
+    }
+
+
 def _local_layer(settings: Settings, engines: Engines, lru: LruTweetCache) -> _FastLayer:
+    limiter = LocalRateLimiter()
     return _FastLayer(
         feeds=SqlHomeFeeds(engines, settings.feed_max_items),
         tweet_cache=lru,
         engagement=LruEngagementCache(
             settings.engagement_cache_size, settings.engagement_cache_seconds
         ),
-        rate_limiter=LocalRateLimiter(),
+        rate_limiter=limiter,
+        request_rate_limiter=limiter,
         signals=LocalSignals(),
         active_users=SqlActiveUsers(engines),
     )
@@ -401,11 +441,13 @@ def _redis_layer(
     settings: Settings, redis: Redis, reads: MultiplexedRedis, keys: Keys, lru: LruTweetCache
 ) -> _FastLayer:
     signals = RedisSignals(redis, keys.signals)
+    limiter = RedisRateLimiter(redis, keys)
     return _FastLayer(
         feeds=RedisHomeFeeds(redis, reads, keys, settings.feed_max_items),
         tweet_cache=RedisTweetCache(redis, keys, lru, signals, settings.tweet_cache_ttl_seconds),
         engagement=RedisEngagementCache(redis, keys, settings.engagement_cache_seconds),
-        rate_limiter=RedisRateLimiter(redis, keys),
+        rate_limiter=limiter,
+        request_rate_limiter=ReservingRateLimiter(limiter),
         signals=signals,
         active_users=RedisActiveUsers(redis, keys),
     )

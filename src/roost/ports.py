@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from roost.domain.analytics import EventCounts, Metric, Period, TweetStats, UsageBatch
 from roost.domain.events import Event, NewEvent
 from roost.domain.notifications import Notification, NotificationGroup, NotificationType
+from roost.domain.rate_limits import Quota
 from roost.domain.tweets import Counts, FeedEntry, Flags, Tweet
 from roost.domain.users import User
 
@@ -160,6 +161,12 @@ class NotificationRepository(Protocol):
         self, recipient_id: int, kind: NotificationType, actor_id: int, tweet_id: int
     ) -> int:
         """Withdraw unread notifications of an action that was undone; returns how many."""
+
+    async def events_since(
+        self, recipient_id: int, kind: NotificationType, actor_id: int, since: datetime
+    ) -> set[int]:
+        """The events that gave the recipient notifications of this kind from this actor,
+        created at ``since`` or later."""
 
     async def page(self, recipient_id: int, before_id: int, limit: int) -> list[Notification]:
         """Newest first, ids below ``before_id``."""
@@ -449,12 +456,26 @@ class PasswordHasher(Protocol):
     async def verify(self, password_hash: str, password: str) -> bool: ...
 
 
-class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
-        """Count one hit on ``key``; 0 when allowed, else the seconds until the next is."""
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One hit on the token bucket ``key``: take up to ``tokens`` of them (at least one, or the
+    hit is refused). More than one reserves tokens to spend without asking again."""
 
-    async def hit_many(self, keys: Sequence[str], limit: int, window_seconds: int) -> list[int]:
-        """``hit`` on each key in turn (a key may repeat), in one round trip."""
+    key: str
+    limit: int
+    window_seconds: int
+    tokens: int = 1
+
+
+class RateLimiter(Protocol):
+    """Token buckets (see domain/rate_limits.py). Fails open: when the buckets cannot be reached
+    every hit is granted."""
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> Quota:
+        """Take one token from ``key``'s bucket."""
+
+    async def hit_many(self, hits: Sequence[Hit]) -> list[Quota]:
+        """Each hit in turn (a key may repeat), in one round trip."""
 
 
 class FeedMetrics(Protocol):

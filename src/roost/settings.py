@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from ipaddress import ip_network
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,7 +41,50 @@ class Settings(BaseSettings):
     token_ttl_days: int = Field(30, ge=1, description="How long a session token stays valid")
     rate_limit_posts_per_minute: int = Field(300, ge=1, description="Posts per user per minute")
     rate_limit_logins_per_minute: int = Field(
-        20, ge=1, description="Login attempts per handle per minute"
+        20, ge=1, description="Login attempts per handle per minute from one client IP"
+    )
+    rate_limit_logins_per_handle_per_minute: int = Field(
+        200, ge=1, description="Login attempts per handle per minute from all addresses together"
+    )
+    rate_limit_login_per_ip_per_minute: int = Field(
+        60, ge=1, description="POST /sessions per client IP per minute"
+    )
+    rate_limit_signups_per_hour: int = Field(
+        10, ge=1, description="POST /users (sign-ups) per client IP per hour"
+    )
+    rate_limit_post_per_minute: int = Field(
+        600, ge=1, description="Requests of the post class per session token per minute"
+    )
+    rate_limit_post_per_ip_per_minute: int = Field(
+        3000, ge=1, description="Requests of the post class per client IP per minute"
+    )
+    rate_limit_interact_per_minute: int = Field(
+        1200, ge=1, description="Likes, reposts, marks read (and undoing them) per token per minute"
+    )
+    rate_limit_interact_per_ip_per_minute: int = Field(
+        6000, ge=1, description="Requests of the interact class per client IP per minute"
+    )
+    rate_limit_follow_per_minute: int = Field(
+        60, ge=1, description="Follows and unfollows per session token per minute"
+    )
+    rate_limit_follow_per_ip_per_minute: int = Field(
+        300, ge=1, description="Follows and unfollows per client IP per minute"
+    )
+    rate_limit_read_per_minute: int = Field(
+        1200, ge=1, description="Reads (GET) per session token per minute"
+    )
+    rate_limit_read_per_ip_per_minute: int = Field(
+        12_000, ge=1, description="Reads (GET) per client IP per minute"
+    )
+    rate_limit_graphql_per_minute: int = Field(
+        1200, ge=1, description="POST /graphql per session token per minute"
+    )
+    rate_limit_graphql_per_ip_per_minute: int = Field(
+        12_000, ge=1, description="POST /graphql per client IP per minute"
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated CIDRs of the proxies whose X-Forwarded-For names the client",
     )
     password_hash_time_cost: int = Field(3, ge=1, description="argon2id iterations")
     password_hash_memory_kib: int = Field(
@@ -92,3 +137,11 @@ class Settings(BaseSettings):
         ge=100,
         description="Usage batches the Redis stream keeps for the workers (approximately)",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for cidr in value.split(","):
+            if cidr.strip():
+                ip_network(cidr.strip(), strict=False)
+        return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from roost.domain.rate_limits import Quota
+
 
 class DomainError(Exception):
     """Base of every error a user can cause. ``code`` is part of the public API: never rename."""
@@ -64,6 +66,10 @@ class NotFound(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
+    def __init__(self, message: str, quota: Quota) -> None:
         super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
+        self.quota = quota
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, self.quota.retry_after_seconds)

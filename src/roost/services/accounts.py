@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
@@ -9,6 +10,7 @@ from datetime import timedelta
 from roost.domain import events
 from roost.domain.errors import InvalidCredentials, NotFound, RateLimited, Unauthorized
 from roost.domain.ids import IdGenerator
+from roost.domain.rate_limits import tightest
 from roost.domain.users import (
     User,
     could_be_handle,
@@ -17,12 +19,13 @@ from roost.domain.users import (
     validate_handle,
     validate_password,
 )
-from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
+from roost.ports import Clock, Hit, PasswordHasher, RateLimiter, UnitOfWorkFactory
 from roost.services.analytics import Usage
 from roost.services.sessions import SessionCache
 
 TOKEN_BYTES = 32  # 256 random bits
 ACTIVITY_PRECISION = timedelta(hours=1)
+IN_PROCESS = "in-process"  # the client address of calls from this process (CLI, benchmarks)
 
 
 def token_digest(token: str) -> str:
@@ -43,6 +46,7 @@ class Accounts:
         *,
         token_ttl: timedelta,
         logins_per_minute: int,
+        logins_per_handle_per_minute: int,
     ) -> None:
         self._uow = uow
         self._passwords = passwords
@@ -53,6 +57,8 @@ class Accounts:
         self._usage = usage
         self._token_ttl = token_ttl
         self._logins_per_minute = logins_per_minute
+        self._logins_per_handle_per_minute = logins_per_handle_per_minute
+        self._unknown_user_hash: asyncio.Future[str] | None = None
 
     async def register(self, handle: str, password: str, display_name: str | None) -> User:
         handle = validate_handle(handle)
@@ -67,14 +73,20 @@ class Accounts:
             await uow.commit()
         return user
 
-    async def log_in(self, handle: str, password: str) -> tuple[str, User]:
-        """A new session token for the user, and the user."""
+    async def log_in(
+        self, handle: str, password: str, client_ip: str = IN_PROCESS
+    ) -> tuple[str, User]:
+        """A new session token for the user, and the user. ``client_ip`` is the caller's
+        address: guesses from one address do not lock the owner out at another."""
         if not could_be_handle(handle):
             raise InvalidCredentials("That handle and password do not match.")
-        await self._limit_login_attempts(handle)
+        await self._limit_login_attempts(handle, client_ip)
         async with self._uow(read_only=True) as uow:
             found = await uow.users.credentials(handle)
-        if found is None or not await self._passwords.verify(found[1], password):
+        if found is None:
+            await self._passwords.verify(await self._unknown_user_password_hash(), password)
+            raise InvalidCredentials("That handle and password do not match.")
+        if not await self._passwords.verify(found[1], password):
             raise InvalidCredentials("That handle and password do not match.")
         user = found[0]
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -128,10 +140,24 @@ class Accounts:
             raise NotFound(f"No user has the handle {handle!r}.")
         return user
 
-    async def _limit_login_attempts(self, handle: str) -> None:
-        """Checked before the password, so guessing gains nothing once the limit is reached."""
-        retry_after = await self._rate_limiter.hit(
-            f"login:{handle_key(handle)}", self._logins_per_minute, 60
+    async def _limit_login_attempts(self, handle: str, client_ip: str) -> None:
+        """Checked before the password, so guessing gains nothing once the limit is reached:
+        per handle from one address, and a high ceiling per handle from all addresses."""
+        key = handle_key(handle)
+        quotas = await self._rate_limiter.hit_many(
+            [
+                Hit(f"login:{key}:{client_ip}", self._logins_per_minute, 60),
+                Hit(f"login:{key}", self._logins_per_handle_per_minute, 60),
+            ]
         )
-        if retry_after:
-            raise RateLimited("Too many login attempts for this handle; wait.", retry_after)
+        quota = tightest(quotas)
+        if not quota.allowed:
+            raise RateLimited("Too many login attempts for this handle; wait.", quota)
+
+    async def _unknown_user_password_hash(self) -> str:
+        """The hash an unknown handle's password is checked against, so that logging in as
+        nobody takes as long as a wrong password. Made once per process, on first need."""
+        if self._unknown_user_hash is None:
+            dummy = secrets.token_urlsafe(16)
+            self._unknown_user_hash = asyncio.ensure_future(self._passwords.hash(dummy))
+        return await self._unknown_user_hash

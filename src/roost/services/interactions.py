@@ -108,9 +108,9 @@ class Interactions:
         await self._remember(user, original.id, reposted=False)
 
     async def _limit_rate(self, user: User) -> None:
-        retry_after = await self._rate_limiter.hit(f"act:{user.id}", self._actions_per_minute, 60)
-        if retry_after:
-            raise RateLimited("You are liking too fast; wait a little.", retry_after)
+        quota = await self._rate_limiter.hit(f"act:{user.id}", self._actions_per_minute, 60)
+        if not quota.allowed:
+            raise RateLimited("You are liking too fast; wait a little.", quota)
 
     @staticmethod
     async def _existing_repost(uow: UnitOfWork, user: User, original_id: int) -> Tweet | None:

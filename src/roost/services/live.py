@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from roost.domain.errors import RateLimited
+from roost.domain.rate_limits import Quota
 from roost.ports import Signals, StoreUnavailable, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,8 @@ class LiveUpdates:
     def admit(self, user_id: int) -> None:
         """Raises RateLimited when the user has SESSIONS_PER_USER streams open here already."""
         if len(self._sessions.get(user_id, ())) >= SESSIONS_PER_USER:
-            raise RateLimited("You have too many live streams open; close one.", 5)
+            quota = Quota(0, SESSIONS_PER_USER, 0, 5, 5)
+            raise RateLimited("You have too many live streams open; close one.", quota)
 
     async def open(self, user_id: int) -> LiveSession:
         self.admit(user_id)

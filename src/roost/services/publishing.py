@@ -10,11 +10,13 @@ from roost.domain import events
 from roost.domain.errors import Forbidden, NotFound, RateLimited
 from roost.domain.ids import IdGenerator
 from roost.domain.mentions import mentioned_handles
+from roost.domain.rate_limits import Quota
 from roost.domain.tweets import Author, Counts, Flags, Tweet, normalise_content
 from roost.domain.users import User
 from roost.ports import (
     Clock,
     EngagementCache,
+    Hit,
     HomeFeeds,
     RateLimiter,
     StoreUnavailable,
@@ -41,8 +43,8 @@ async def original_of(uow: UnitOfWork, tweet_id: int, missing: str = "No such tw
     return tweet.repost_of or tweet
 
 
-def _too_fast(retry_after: int) -> RateLimited:
-    return RateLimited("You are posting too fast; wait a little.", retry_after)
+def _too_fast(quota: Quota) -> RateLimited:
+    return RateLimited("You are posting too fast; wait a little.", quota)
 
 
 class Publishing:
@@ -131,9 +133,9 @@ class Publishing:
             log.warning("feed store unavailable; %d posts reach feeds through fanout", len(tweets))
 
     async def limit_rate(self, author: User) -> None:
-        retry_after = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)
-        if retry_after:
-            raise _too_fast(retry_after)
+        quota = await self._rate_limiter.hit(f"post:{author.id}", self._posts_per_minute, 60)
+        if not quota.allowed:
+            raise _too_fast(quota)
 
     async def _remember_repost(self, user_id: int, tweet_id: int, reposted: bool) -> None:
         try:
@@ -144,12 +146,12 @@ class Publishing:
     async def _accept_posts(self, drafts: list[Tweet]) -> Outcomes[Tweet]:
         """A batch of posts in three round trips, however many: the authors' rate limits, one
         transaction, the authors' own feeds."""
-        waits = await self._rate_limiter.hit_many(
-            [f"post:{draft.author.id}" for draft in drafts], self._posts_per_minute, 60
+        quotas = await self._rate_limiter.hit_many(
+            [Hit(f"post:{draft.author.id}", self._posts_per_minute, 60) for draft in drafts]
         )
-        allowed = [draft for draft, wait in zip(drafts, waits, strict=True) if not wait]
+        allowed = [draft for draft, quota in zip(drafts, quotas, strict=True) if quota.allowed]
         stored = iter(await self._store_posts(allowed) if allowed else [])
-        outcomes = [_too_fast(wait) if wait else next(stored) for wait in waits]
+        outcomes = [next(stored) if quota.allowed else _too_fast(quota) for quota in quotas]
         await self.show_to_author(*(post for post in outcomes if isinstance(post, Tweet)))
         return outcomes
 

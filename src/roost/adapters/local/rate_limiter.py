@@ -11,34 +11,39 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
+from roost.domain.rate_limits import Quota
+from roost.ports import Hit
+
 _MAX_BUCKETS = 100_000
 
 
 class LocalRateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated at)
+        self._buckets: dict[str, tuple[float, float, float]] = {}  # key -> (tokens, at, window)
 
-    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+    async def hit(self, key: str, limit: int, window_seconds: int) -> Quota:
+        return self._take(Hit(key, limit, window_seconds))
+
+    async def hit_many(self, hits: Sequence[Hit]) -> list[Quota]:
+        return [self._take(hit) for hit in hits]
+
+    def _take(self, hit: Hit) -> Quota:
         now = self._clock()
-        rate = limit / window_seconds
-        tokens, updated = self._buckets.get(key, (float(limit), now))
+        limit, window = hit.limit, hit.window_seconds
+        rate = limit / window
+        tokens, updated, _ = self._buckets.get(hit.key, (float(limit), now, window))
         tokens = min(float(limit), tokens + (now - updated) * rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return max(1, math.ceil((1 - tokens) / rate))
-        if len(self._buckets) >= _MAX_BUCKETS:
+        granted = min(hit.tokens, math.floor(tokens))
+        tokens -= granted
+        if granted and hit.key not in self._buckets and len(self._buckets) >= _MAX_BUCKETS:
             self._forget_full_buckets(now)
-        self._buckets[key] = (tokens - 1, now)
-        return 0
-
-    async def hit_many(self, keys: Sequence[str], limit: int, window_seconds: int) -> list[int]:
-        return [await self.hit(key, limit, window_seconds) for key in keys]
+        self._buckets[hit.key] = (tokens, now, window)
+        wait = 0 if granted else max(1, math.ceil((1 - tokens) / rate))
+        return Quota(granted, limit, math.floor(tokens), math.ceil((limit - tokens) / rate), wait)
 
     def _forget_full_buckets(self, now: float) -> None:
         """A bucket idle long enough to be full again says nothing: drop those."""
         self._buckets = {
-            key: (tokens, updated)
-            for key, (tokens, updated) in self._buckets.items()
-            if now - updated < 60
+            key: bucket for key, bucket in self._buckets.items() if now - bucket[1] < bucket[2]
         }

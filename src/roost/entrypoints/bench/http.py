@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from roost.entrypoints.bench import lag, report
+from roost.entrypoints.bench.limits import UNLIMITED
 from roost.entrypoints.bench.processes import free_port, get, pinned, wait_ready
 from roost.entrypoints.bench.report import ModeResult, Row
 from roost.entrypoints.bench.scratch import scratch_database, scratch_prefix
@@ -78,6 +79,7 @@ def bench_http(settings: Settings, options: Options, workdir: Path) -> list[Mode
                     "password_hash_time_cost": 1,
                     "password_hash_memory_kib": 1024,
                     "session_cache_seconds": SESSION_CACHE_SECONDS,
+                    **UNLIMITED,
                 }
             )
             with _servers(mode_settings, workdir) as servers:

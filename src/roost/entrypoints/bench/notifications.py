@@ -28,13 +28,18 @@ from pathlib import Path
 import httpx
 from rich.progress import Progress
 
+from roost.entrypoints.bench.limits import unlimited_env
 from roost.entrypoints.bench.scratch import scratch_database, scratch_prefix
 from roost.settings import Settings
 
 IN_FLIGHT = 64
 PASSWORD = "correct horse battery"  # noqa: S105 - throwaway users of a scratch database
 # The bench registers many users: cheap password hashing keeps that from dominating it.
-_BENCH_ENV = {"ROOST_PASSWORD_HASH_TIME_COST": "1", "ROOST_PASSWORD_HASH_MEMORY_KIB": "1024"}
+_BENCH_ENV = {
+    "ROOST_PASSWORD_HASH_TIME_COST": "1",
+    "ROOST_PASSWORD_HASH_MEMORY_KIB": "1024",
+    **unlimited_env(),
+}
 
 
 @dataclass(frozen=True, slots=True)

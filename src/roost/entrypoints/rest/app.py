@@ -20,12 +20,14 @@ from roost.entrypoints.graphql.schema import Context, build_schema, context_for
 from roost.entrypoints.rest.admin import dashboard, dashboard_files
 from roost.entrypoints.rest.analytics import AnalyticsController
 from roost.entrypoints.rest.auth import provide_caller
+from roost.entrypoints.rest.client_ip import networks
 from roost.entrypoints.rest.errors import exception_handlers
 from roost.entrypoints.rest.feed import home_feed
 from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.notifications import NotificationsController
 from roost.entrypoints.rest.observability import observed
+from roost.entrypoints.rest.rate_limits import rate_limited
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.stream import live_stream
 from roost.entrypoints.rest.tweets import TweetsController
@@ -106,9 +108,11 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
         ),
     )
     # The hot paths, answered outside the framework's routing and dependency injection (inside
-    # its lifespan): GET /feed, and POST /graphql for compiled queries. Request ids and metrics
-    # wrap them all.
+    # its lifespan): GET /feed, and POST /graphql for compiled queries. Request ids, metrics and
+    # rate limits wrap them all.
     app.asgi_handler = observed(provide_roost)(
-        fast_feed(compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost)
+        rate_limited(provide_roost, networks(settings.trusted_proxies))(
+            fast_feed(compiled_queries(schema, provide_roost)(app.asgi_handler), provide_roost)
+        )
     )
     return app

@@ -20,6 +20,7 @@ from roost.domain.errors import (
     RateLimited,
     Unauthorized,
 )
+from roost.domain.rate_limits import Quota
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,28 @@ def error_response(
     return Response(ErrorBody(ErrorDetail(code, message)), status_code=status, headers=headers)
 
 
+def quota_headers(quota: Quota) -> dict[str, str]:
+    """The RateLimit-* headers of every limited response; Retry-After too on a refusal."""
+    headers = {
+        "RateLimit-Limit": str(quota.limit),
+        "RateLimit-Remaining": str(quota.remaining),
+        "RateLimit-Reset": str(quota.reset_seconds),
+    }
+    if not quota.allowed:
+        headers["Retry-After"] = str(max(1, quota.retry_after_seconds))
+    return headers
+
+
+def error_body(code: str, message: str) -> bytes:
+    """An error's JSON body, for the ASGI layers that answer outside the framework."""
+    return msgspec.json.encode(ErrorBody(ErrorDetail(code, message)))
+
+
 def _domain_error(_: Request[Any, Any, Any], error: DomainError) -> Response[ErrorBody]:
     status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 400)
     headers = {}
     if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_seconds)
+        headers.update(quota_headers(error.quota))
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     return error_response(status, error.code, error.message, headers)

@@ -7,6 +7,7 @@ from litestar import Controller, Request, delete, post
 from roost.bootstrap import Roost
 from roost.domain.users import User
 from roost.entrypoints.rest.auth import bearer_token
+from roost.entrypoints.rest.rate_limits import request_client_ip
 from roost.entrypoints.rest.schemas import Credentials, Session
 from roost.services.views import user_view
 
@@ -16,8 +17,11 @@ class SessionsController(Controller):
     tags = ["sessions"]
 
     @post("/", status_code=201, summary="Log in: a new session token")
-    async def log_in(self, data: Credentials, roost: Roost) -> Session:
-        token, user = await roost.accounts.log_in(data.handle, data.password)
+    async def log_in(
+        self, request: Request[Any, Any, Any], data: Credentials, roost: Roost
+    ) -> Session:
+        client = request_client_ip(request)
+        token, user = await roost.accounts.log_in(data.handle, data.password, client)
         return Session(token, user_view(user))
 
     @delete("/", status_code=204, summary="Log out: revoke the calling token")
