@@ -67,11 +67,13 @@ from roost.ports import (
 )
 from roost.services.accounts import Accounts
 from roost.services.analytics import Analytics, AnalyticsConsumer, Usage
+from roost.services.blocks import Blocks
 from roost.services.counts import EngagementCounts
 from roost.services.engagement import Engagement
 from roost.services.fanout import Fanout
 from roost.services.feed import HomeFeed
 from roost.services.follows import Follows
+from roost.services.hiding import HiddenAccounts
 from roost.services.hydration import TweetHydrator
 from roost.services.interactions import Interactions
 from roost.services.live import LiveUpdates
@@ -114,6 +116,7 @@ class Roost:
     live: LiveUpdates
     stream: LiveStream
     follows: Follows
+    blocks: Blocks
     home_feed: HomeFeed
     fanout: Fanout
     analytics: Analytics
@@ -228,6 +231,7 @@ def build(settings: Settings) -> Roost:
     clock = SystemClock()
     engagement = Engagement(uow, fast.engagement, clock)
     live = LiveUpdates(fast.signals, uow)
+    hidden = HiddenAccounts(uow, fast.signals)
     ids = IdGenerator(settings.worker_id)
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib
@@ -260,7 +264,7 @@ def build(settings: Settings) -> Roost:
         max_chars=settings.tweet_max_chars,
         posts_per_minute=settings.rate_limit_posts_per_minute,
     )
-    notifications = Notifications(uow, hydrator, engagement, live, ids, clock)
+    notifications = Notifications(uow, hydrator, engagement, live, ids, clock, hidden)
     counts = EngagementCounts(uow, fast.engagement)
     outbox = SqlEventSource(engines)
     claims_kept = max(2 * settings.stream_max_len, DEFAULT_CLAIMS_KEPT)
@@ -345,7 +349,7 @@ def build(settings: Settings) -> Roost:
             clock,
             actions_per_minute=settings.rate_limit_actions_per_minute,
         ),
-        timelines=Timelines(uow, engagement, usage),
+        timelines=Timelines(uow, engagement, usage, hidden),
         notifications=notifications,
         live=live,
         stream=LiveStream(
@@ -354,9 +358,11 @@ def build(settings: Settings) -> Roost:
             hydrator,
             engagement,
             clock,
+            hidden,
             poll_seconds=settings.live_poll_seconds,
         ),
         follows=Follows(uow, ids, clock, live),
+        blocks=Blocks(uow, hidden, ids, clock, live),
         home_feed=HomeFeed(
             uow,
             fast.feeds,
@@ -365,6 +371,7 @@ def build(settings: Settings) -> Roost:
             metrics,
             clock,
             usage,
+            hidden,
             feed_max_items=settings.feed_max_items,
         ),
         fanout=fanout,

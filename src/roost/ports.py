@@ -161,22 +161,56 @@ class NotificationRepository(Protocol):
     ) -> int:
         """Withdraw unread notifications of an action that was undone; returns how many."""
 
-    async def page(self, recipient_id: int, before_id: int, limit: int) -> list[Notification]:
-        """Newest first, ids below ``before_id``."""
+    async def page(
+        self, recipient_id: int, before_id: int, limit: int, hidden_actors: Sequence[int] = ()
+    ) -> list[Notification]:
+        """Newest first, ids below ``before_id``. Each read leaves out the notifications of
+        ``hidden_actors`` (accounts blocked or muted)."""
 
-    async def since(self, recipient_id: int, after_id: int, limit: int) -> list[Notification]:
+    async def since(
+        self, recipient_id: int, after_id: int, limit: int, hidden_actors: Sequence[int] = ()
+    ) -> list[Notification]:
         """Oldest first, ids above ``after_id`` (what a live stream missed)."""
 
     async def groups(
-        self, recipient_id: int, before_id: int, limit: int, actors: int
+        self,
+        recipient_id: int,
+        before_id: int,
+        limit: int,
+        actors: int,
+        hidden_actors: Sequence[int] = (),
     ) -> list[NotificationGroup]:
         """Groups whose newest notification is below ``before_id``, newest first, each with
         its newest ``actors`` actor ids."""
 
-    async def unread_count(self, recipient_id: int) -> int: ...
+    async def unread_count(self, recipient_id: int, hidden_actors: Sequence[int] = ()) -> int: ...
 
     async def mark_read(self, recipient_id: int, up_to_id: int) -> int:
         """Mark the notification ``up_to_id`` and all older ones read; returns how many."""
+
+
+class HidingRepository(Protocol):
+    """Blocks or mutes (one repository each, the same shape): ``user_id`` hides ``target_id``."""
+
+    async def add(self, hiding_id: int, user_id: int, target_id: int, at: datetime) -> bool:
+        """False when already there."""
+
+    async def remove(self, user_id: int, target_id: int) -> bool:
+        """False when not there."""
+
+    async def exists(self, user_id: int, target_id: int) -> bool: ...
+
+    async def page(self, user_id: int, before_id: int, limit: int) -> list[tuple[int, int]]:
+        """(id, target id) of whom the user hides, newest first."""
+
+    async def targets(self, user_id: int) -> list[int]:
+        """Everyone the user hides."""
+
+    async def hiders(self, target_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(user id, target id) of everyone hiding one of these targets."""
+
+    async def among(self, user_ids: Sequence[int]) -> set[tuple[int, int]]:
+        """(user id, target id) of the pairs of these users where one hides the other."""
 
 
 class FollowRepository(Protocol):
@@ -248,6 +282,12 @@ class UnitOfWork(Protocol):
 
     @property
     def notifications(self) -> NotificationRepository: ...
+
+    @property
+    def blocks(self) -> HidingRepository: ...
+
+    @property
+    def mutes(self) -> HidingRepository: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -41,6 +41,14 @@ class CannotFollowSelf(InvalidInput):
     code = "cannot_follow_self"
 
 
+class CannotBlockSelf(InvalidInput):
+    code = "cannot_block_self"
+
+
+class CannotMuteSelf(InvalidInput):
+    code = "cannot_mute_self"
+
+
 class HandleTaken(DomainError):
     code = "handle_taken"
 
@@ -55,6 +63,12 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class Blocked(Forbidden):
+    """One of the two users blocked the other."""
+
+    code = "blocked"
 
 
 class NotFound(DomainError):

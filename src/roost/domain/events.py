@@ -16,6 +16,10 @@ FOLLOW_DELETED: Final = "follow.deleted"
 USER_CREATED: Final = "user.created"
 LIKE_CREATED: Final = "like.created"
 LIKE_DELETED: Final = "like.deleted"
+BLOCK_CREATED: Final = "block.created"
+BLOCK_DELETED: Final = "block.deleted"
+MUTE_CREATED: Final = "mute.created"
+MUTE_DELETED: Final = "mute.deleted"
 # Not a state change and not in the outbox: what an API process counted of reads, handed to the
 # workers through a stream of its own (see ``domain.analytics.usage_counted``).
 USAGE_COUNTED: Final = "usage.counted"
@@ -74,3 +78,23 @@ def like_created(user_id: int, tweet_id: int) -> NewEvent:
 
 def like_deleted(user_id: int, tweet_id: int) -> NewEvent:
     return NewEvent(LIKE_DELETED, {"user_id": str(user_id), "tweet_id": str(tweet_id)})
+
+
+def block_created(user_id: int, target_id: int) -> NewEvent:
+    return NewEvent(BLOCK_CREATED, _hiding(user_id, target_id))
+
+
+def block_deleted(user_id: int, target_id: int) -> NewEvent:
+    return NewEvent(BLOCK_DELETED, _hiding(user_id, target_id))
+
+
+def mute_created(user_id: int, target_id: int) -> NewEvent:
+    return NewEvent(MUTE_CREATED, _hiding(user_id, target_id))
+
+
+def mute_deleted(user_id: int, target_id: int) -> NewEvent:
+    return NewEvent(MUTE_DELETED, _hiding(user_id, target_id))
+
+
+def _hiding(user_id: int, target_id: int) -> dict[str, str]:
+    return {"user_id": str(user_id), "target_id": str(target_id)}

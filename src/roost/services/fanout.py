@@ -2,10 +2,13 @@
 
 Posts of regular authors are pushed to their active followers; inactive followers' feeds are
 dropped (rebuilt by pull when they next read); posts of celebrities are pushed to nobody and
-pulled by their followers' reads (domain/fanout_policy.py decides). Each handler is idempotent
-and checks current state before acting, so a redelivered or late event (a follow event handled
-after the unfollow) changes nothing twice and nothing wrongly. Consecutive new posts in a batch
-of events are delivered together, in a few round trips for the lot (``handle_batch``).
+pulled by their followers' reads; followers who muted the author get nothing
+(domain/fanout_policy.py decides). A block or mute takes the hidden author's posts out of the
+feed of the one who no longer sees them (reads filter them out meanwhile). Each handler is
+idempotent and checks current state before acting, so a redelivered or late event (a follow
+event handled after the unfollow) changes nothing twice and nothing wrongly. Consecutive new
+posts in a batch of events are delivered together, in a few round trips for the lot
+(``handle_batch``).
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ class Fanout:
             events.FOLLOW_CREATED: self._add_followee,
             events.FOLLOW_DELETED: self._remove_followee,
             events.USER_CREATED: self._create_feed,
+            events.BLOCK_CREATED: self._withdraw_blocked,
+            events.MUTE_CREATED: self._withdraw_muted,
+            events.MUTE_DELETED: self._restore_unmuted,
         }.get(event.type)
         if handler is not None:
             await handler(event.payload)
@@ -95,11 +101,13 @@ class Fanout:
         and post (about 8 a post) allowed a few hundred posts/s; a run of posts costs one
         read and a few writes instead (see `bench/fanout_batches.py`).
         """
-        posts, followers = await self._load_posts(payloads)
+        posts, followers, muters = await self._load_posts(payloads)
         if not posts:  # deleted since
             return
         now = self._clock.now()
-        audiences = {a: self._by_delivery(batch, now) for a, batch in followers.items()}
+        audiences = {
+            a: self._by_delivery(batch, now, muters.get(a, set())) for a, batch in followers.items()
+        }
         inactive = sorted({f for _, skip in audiences.values() for f in skip})
         if inactive:
             await self._feeds.drop(inactive)
@@ -109,18 +117,19 @@ class Fanout:
 
     async def _load_posts(
         self, payloads: Sequence[dict[str, str]]
-    ) -> tuple[list[tuple[Tweet, User]], dict[int, list[Follower]]]:
-        """The live posts with their authors, in order and once each, and the followers of
-        their authors with few of them: one unit of work."""
+    ) -> tuple[list[tuple[Tweet, User]], dict[int, list[Follower]], dict[int, set[int]]]:
+        """The live posts with their authors, in order and once each, the followers of their
+        authors with few of them, and who muted those authors: one unit of work."""
         wanted = {int(p["tweet_id"]): int(p["author_id"]) for p in payloads}  # ordered, once
         if not wanted:
-            return [], {}
+            return [], {}, {}
         async with self._uow(read_only=True) as uow:
             found = await uow.tweets.many(list(wanted))
             authors = await uow.users.many(sorted({wanted[t] for t in found}))
             followers = await self._followers_at_once(uow, authors.values())
+            muters = _by_target(await uow.mutes.hiders(sorted(followers)))
         posts = [(found[t], authors[a]) for t, a in wanted.items() if t in found and a in authors]
-        return posts, followers
+        return posts, followers, muters
 
     async def _push_in_order(
         self,
@@ -190,11 +199,15 @@ class Fanout:
         if group:
             yield group
 
-    def _by_delivery(self, batch: list[Follower], now: datetime) -> tuple[list[int], list[int]]:
+    def _by_delivery(
+        self, batch: list[Follower], now: datetime, muters: set[int]
+    ) -> tuple[list[int], list[int]]:
         """The followers to push to, and the inactive ones whose feeds are dropped."""
         push, skip = [], []
         for follower_id, last_seen_at in batch:
-            delivery = self._policy.decide(False, last_seen_at, now)
+            delivery = self._policy.decide(
+                False, last_seen_at, now, follower_hides_author=follower_id in muters
+            )
             if delivery is Delivery.PUSH:
                 push.append(follower_id)
             elif delivery is Delivery.SKIP:
@@ -208,8 +221,10 @@ class Fanout:
 
     async def _push_to_followers(self, entry: FeedEntry, author_id: int) -> None:
         now = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            muters = {user_id for user_id, _ in await uow.mutes.hiders([author_id])}
         async for batch in self._follower_batches(author_id):
-            push, skip = self._by_delivery(batch, now)
+            push, skip = self._by_delivery(batch, now, muters)
             self._metrics.pushed(await self._feeds.push(entry, push))
             if skip:
                 await self._feeds.drop(skip)
@@ -254,6 +269,47 @@ class Fanout:
             await self._feeds.forget_pulled_authors([follower_id])
             await self._feeds.remove_from(follower_id, theirs)
         await self._reconcile(followee_id)
+
+    async def _withdraw_blocked(self, payload: dict[str, str]) -> None:
+        """Each one's posts out of the other's feed (their follows went with the block)."""
+        user_id, target_id = int(payload["user_id"]), int(payload["target_id"])
+        await self._withdraw_author(user_id, target_id)
+        await self._withdraw_author(target_id, user_id)
+
+    async def _withdraw_muted(self, payload: dict[str, str]) -> None:
+        await self._withdraw_author(int(payload["user_id"]), int(payload["target_id"]))
+
+    async def _withdraw_author(self, owner_id: int, author_id: int) -> None:
+        """The author's posts still in the owner's feed (those no older than its oldest entry)
+        out of it, while the owner still hides the author."""
+        oldest = await self._feeds.oldest(owner_id)
+        if oldest is None:
+            return
+        async with self._uow(read_only=True) as uow:
+            hidden = await self._hides(uow, owner_id, author_id)
+            theirs = await uow.tweets.entries_by_author_since(
+                author_id, oldest, self._feed_max_items
+            )
+        if hidden:
+            await self._feeds.remove_from(owner_id, theirs)
+
+    async def _restore_unmuted(self, payload: dict[str, str]) -> None:
+        """Backfill the unmuted author's recent posts, if still followed and pushed."""
+        user_id, target_id = int(payload["user_id"]), int(payload["target_id"])
+        async with self._uow(read_only=True) as uow:
+            hidden = await self._hides(uow, user_id, target_id)
+            following = await uow.follows.exists(user_id, target_id)
+            author = await uow.users.get(target_id)
+            recent = await uow.tweets.recent_entries_by_author(target_id, self._feed_max_items)
+        if following and not hidden and author is not None and not author.pulled:
+            await self._feeds.backfill(user_id, recent)
+
+    @staticmethod
+    async def _hides(uow: UnitOfWork, owner_id: int, author_id: int) -> bool:
+        """Whether the owner no longer sees the author: a block either way, or a mute."""
+        return bool(await uow.blocks.among([owner_id, author_id])) or await uow.mutes.exists(
+            owner_id, author_id
+        )
 
     async def _create_feed(self, payload: dict[str, str]) -> None:
         """A new user's feed exists from the start, so the first pushes land in it. It holds
@@ -314,3 +370,11 @@ class Fanout:
     async def _followers_after(self, author_id: int, after: int) -> list[Follower]:
         async with self._uow(read_only=True) as uow:
             return await uow.follows.followers_after(author_id, after, self._batch_size)
+
+
+def _by_target(pairs: list[tuple[int, int]]) -> dict[int, set[int]]:
+    """(user id, target id) pairs as the users of each target."""
+    found: dict[int, set[int]] = {}
+    for user_id, target_id in pairs:
+        found.setdefault(target_id, set()).add(user_id)
+    return found

@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import cast
 
 from roost.domain.cursors import decode_feed_cursor, encode_cursor
+from roost.domain.hiding import Hidden
 from roost.domain.tweets import FeedEntry
 from roost.domain.users import User
 from roost.ports import (
@@ -29,8 +30,10 @@ from roost.ports import (
 )
 from roost.services.analytics import Usage
 from roost.services.engagement import Engagement
+from roost.services.hiding import HiddenAccounts
 from roost.services.hydration import TweetHydrator
 from roost.services.pages import Page, check_limit
+from roost.services.views import authors_in
 
 log = logging.getLogger(__name__)
 _tweet_id = itemgetter(0)  # of a FeedEntry, or of a page position
@@ -48,10 +51,12 @@ class HomeFeed:
         metrics: FeedMetrics,
         clock: Clock,
         usage: Usage,
+        hidden: HiddenAccounts,
         *,
         feed_max_items: int,
     ) -> None:
         self._uow = uow
+        self._hidden = hidden
         self._usage = usage
         self._feeds = feeds
         self._hydrator = hydrator
@@ -62,9 +67,11 @@ class HomeFeed:
 
     async def page(self, reader: User, cursor: str | None, limit: int) -> Page[bytes]:
         """Newest first, the newest ROOST_FEED_MAX_ITEMS entries in all. Entries whose tweet was
-        deleted are skipped and the page refilled, so a page is short only at the end."""
+        deleted, or whose author or original's author the reader does not see (a block, a
+        mute), are skipped and the page refilled, so a page is short only at the end."""
         check_limit(limit)
         before, served = decode_feed_cursor(cursor)
+        hidden = await self._hidden.of(reader.id)
         items: list[bytes] = []
         positions: list[tuple[int, int | None]] = []
         has_more = True
@@ -78,6 +85,8 @@ class HomeFeed:
             entries = found.entries[:wanted]
             tweet_ids = list(map(_tweet_id, entries))
             presented = await self._render(reader, found, entries, tweet_ids)
+            if hidden.everyone:
+                presented = _unhidden(presented, hidden)
             if None not in presented:  # nothing deleted, the usual case: gathered in C
                 items += cast(Sequence[bytes], presented)
                 positions += zip(tweet_ids, count(served + 1))
@@ -174,6 +183,11 @@ class HomeFeed:
             flags=found.flags[: len(entries)],
             cache_read=found.cache_read,
         )
+
+
+def _unhidden(presented: Sequence[bytes | None], hidden: Hidden) -> list[bytes | None]:
+    """None in place of each entry the reader does not see."""
+    return [None if body is None or hidden.hides(*authors_in(body)) else body for body in presented]
 
 
 def _one_per_origin(entries: list[FeedEntry]) -> list[FeedEntry]:

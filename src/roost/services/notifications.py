@@ -27,6 +27,7 @@ from roost.domain.tweets import Tweet
 from roost.domain.users import User
 from roost.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from roost.services.engagement import Engagement
+from roost.services.hiding import HiddenAccounts
 from roost.services.hydration import TweetHydrator
 from roost.services.live import LiveUpdates
 from roost.services.pages import Page, check_limit, next_cursor
@@ -73,8 +74,10 @@ class Notifications:
         live: LiveUpdates,
         ids: IdGenerator,
         clock: Clock,
+        hidden: HiddenAccounts,
     ) -> None:
         self._uow = uow
+        self._hidden = hidden
         self._hydrator = hydrator
         self._engagement = engagement
         self._live = live
@@ -87,12 +90,17 @@ class Notifications:
 
     async def handle_batch(self, batch: Sequence[Event]) -> None:
         """A batch of events in one transaction (a burst of likes costs one commit, not one
-        per like); the recipients' live sessions are told after the commit."""
+        per like); the recipients' live sessions are told after the commit. Nobody is
+        notified of what an account they blocked, or that blocked them, did."""
         notified: set[int] = set()
         async with self._uow() as uow:
             posts = await self._new_posts(uow, batch)
-            for event in batch:
-                notified |= await self._apply(uow, event, posts)
+            pending = [(event, await self._apply(uow, event, posts)) for event in batch]
+            users = {user for _, found in pending for r, _, a, _ in found for user in (r, a)}
+            blocked = await uow.blocks.among(sorted(users))
+            for event, found in pending:
+                allowed = [p for p in found if not _between(blocked, p[0], p[2])]
+                notified |= await self._add(uow, event, allowed)
             await uow.commit()
         for recipient in sorted(notified):
             await self._live.notification(recipient)
@@ -105,8 +113,9 @@ class Notifications:
         before = decode_cursor(cursor)
         if grouped:
             return await self._groups_page(reader, before, limit)
+        hidden = await self._hidden_actors(reader)
         async with self._uow(read_only=True) as uow:
-            found = await uow.notifications.page(reader.id, before, limit + 1)
+            found = await uow.notifications.page(reader.id, before, limit + 1, hidden)
         page = found[:limit]
         return Page(
             items=await self.render(reader, page),
@@ -116,12 +125,14 @@ class Notifications:
 
     async def since(self, reader: User, after_id: int, limit: int) -> list[Notification]:
         """Oldest first, for live streams catching up."""
+        hidden = await self._hidden_actors(reader)
         async with self._uow(read_only=True) as uow:
-            return await uow.notifications.since(reader.id, after_id, limit)
+            return await uow.notifications.since(reader.id, after_id, limit, hidden)
 
     async def unread_count(self, reader: User) -> int:
+        hidden = await self._hidden_actors(reader)
         async with self._uow(read_only=True) as uow:
-            return await uow.notifications.unread_count(reader.id)
+            return await uow.notifications.unread_count(reader.id, hidden)
 
     async def mark_read(self, reader: User, up_to: int) -> int:
         async with self._uow() as uow:
@@ -147,8 +158,11 @@ class Notifications:
         ]
 
     async def _groups_page(self, reader: User, before: int, limit: int) -> Page[bytes]:
+        hidden = await self._hidden_actors(reader)
         async with self._uow(read_only=True) as uow:
-            found = await uow.notifications.groups(reader.id, before, limit + 1, GROUPED_ACTORS)
+            found = await uow.notifications.groups(
+                reader.id, before, limit + 1, GROUPED_ACTORS, hidden
+            )
         page = found[:limit]
         actor_ids = [actor for group in page for actor in group.actor_ids]
         users, tweets = await self._load(reader, actor_ids, page)
@@ -172,6 +186,10 @@ class Notifications:
             next_cursor=next_cursor(page[-1].latest_id if page else None, len(found) > limit),
             positions=[(group.latest_id, None) for group in page],
         )
+
+    async def _hidden_actors(self, reader: User) -> list[int]:
+        """Whose notifications the reader does not see: accounts blocked either way, muted."""
+        return sorted((await self._hidden.of(reader.id)).everyone)
 
     async def _load(
         self,
@@ -198,8 +216,8 @@ class Notifications:
         tweets |= await uow.tweets.many([p for p in parents if p not in tweets])
         return _NewPosts(tweets, await uow.mentions.of_tweets(ids))
 
-    async def _apply(self, uow: UnitOfWork, event: Event, posts: _NewPosts) -> set[int]:
-        """Carry out one event; returns who got a new notification."""
+    async def _apply(self, uow: UnitOfWork, event: Event, posts: _NewPosts) -> list[Pending]:
+        """Carry out one event; returns the notifications it gives."""
         payload = event.payload
         pending: list[Pending] = []
         if event.type == events.FOLLOW_CREATED:
@@ -216,7 +234,7 @@ class Notifications:
             await self._withdraw(uow, NotificationType.LIKE, actor, tweet_id)
         elif event.type == events.TWEET_DELETED:
             await self._on_tweet_deleted(uow, int(payload["tweet_id"]), int(payload["author_id"]))
-        return await self._add(uow, event, pending)
+        return pending
 
     @staticmethod
     def _about_tweet(tweet: Tweet, posts: _NewPosts) -> list[Pending]:
@@ -270,6 +288,10 @@ class Notifications:
             if await uow.notifications.add(notification, event.id):
                 added.add(recipient)
         return added
+
+
+def _between(blocked: set[tuple[int, int]], one: int, other: int) -> bool:
+    return (one, other) in blocked or (other, one) in blocked
 
 
 def _raw(tweets: dict[int, bytes], tweet_id: int | None) -> msgspec.Raw | None:

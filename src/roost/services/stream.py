@@ -18,9 +18,11 @@ from roost.domain.notifications import Notification
 from roost.domain.users import User
 from roost.ports import Clock
 from roost.services.engagement import Engagement
+from roost.services.hiding import HiddenAccounts
 from roost.services.hydration import TweetHydrator
 from roost.services.live import LiveUpdates
 from roost.services.notifications import Notifications
+from roost.services.views import authors_in
 
 # A notification's id is taken before its transaction commits: one committed this much later
 # than its id says is still found (ids above the last one sent minus this window are re-read).
@@ -47,10 +49,12 @@ class LiveStream:
         hydrator: TweetHydrator,
         engagement: Engagement,
         clock: Clock,
+        hidden: HiddenAccounts,
         *,
         poll_seconds: float,
     ) -> None:
         self._live = live
+        self._hidden = hidden
         self._notifications = notifications
         self._hydrator = hydrator
         self._engagement = engagement
@@ -93,6 +97,8 @@ class LiveStream:
     async def _feed_entry(self, reader: User, tweet_id: int) -> LiveEvent | None:
         rendered = await self._hydrator.rendered([tweet_id])
         if tweet_id not in rendered:
+            return None
+        if (await self._hidden.of(reader.id)).hides(*authors_in(rendered[tweet_id])):
             return None
         body = await self._engagement.present_one(reader.id, tweet_id, rendered[tweet_id])
         return LiveEvent("feed", body)

@@ -111,6 +111,24 @@ def origin_in(tweet_id: int, rendered: bytes) -> int:
     return int(rendered[start : rendered.index(b'"', start)])
 
 
+_AUTHOR_MARK = b'"author":{"id":"'
+
+
+def authors_in(rendered: bytes) -> tuple[int, int | None]:
+    """The author of a rendered tweet, and for a repost its original's author (else None).
+
+    The outer object begins with its id and author; the nested original follows the outer
+    ``"repost_of":{`` (the only one: the original's own is null). Quotes inside strings are
+    escaped, so content cannot fake either mark."""
+    start = rendered.index(_AUTHOR_MARK) + len(_AUTHOR_MARK)
+    author = int(rendered[start : rendered.index(b'"', start)])
+    at = rendered.find(_REPOST_MARK)
+    if at < 0:
+        return author, None
+    start = rendered.index(_AUTHOR_MARK, at) + len(_AUTHOR_MARK)
+    return author, int(rendered[start : rendered.index(b'"', start)])
+
+
 def with_engagement(rendered: bytes, counts: Counts, flags: Flags) -> bytes:
     """The cached tweet with counts and flags added to it (and to its nested original, which
     a repost shares them with: likes and reposts of a repost go to the original)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.dialect import insert_ignoring_duplicates
@@ -44,6 +44,14 @@ def _notification(row: Sequence[Any]) -> Notification:
     )
 
 
+def _mine(recipient_id: int, hidden_actors: Sequence[int]) -> ColumnElement[bool]:
+    """The recipient's notifications, less those of hidden actors."""
+    mine = notifications.c.recipient_id == recipient_id
+    if not hidden_actors:
+        return mine
+    return mine & notifications.c.actor_id.not_in(sorted(hidden_actors))
+
+
 class SqlNotifications:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
@@ -76,28 +84,37 @@ class SqlNotifications:
         )
         return int(result.rowcount)
 
-    async def page(self, recipient_id: int, before_id: int, limit: int) -> list[Notification]:
+    async def page(
+        self, recipient_id: int, before_id: int, limit: int, hidden_actors: Sequence[int] = ()
+    ) -> list[Notification]:
         query = (
             select(*_COLUMNS)
-            .where(notifications.c.recipient_id == recipient_id, notifications.c.id < before_id)
+            .where(_mine(recipient_id, hidden_actors), notifications.c.id < before_id)
             .order_by(notifications.c.id.desc())
             .limit(limit)
         )
         return [_notification(row) for row in await self._conn.execute(query)]
 
-    async def since(self, recipient_id: int, after_id: int, limit: int) -> list[Notification]:
+    async def since(
+        self, recipient_id: int, after_id: int, limit: int, hidden_actors: Sequence[int] = ()
+    ) -> list[Notification]:
         query = (
             select(*_COLUMNS)
-            .where(notifications.c.recipient_id == recipient_id, notifications.c.id > after_id)
+            .where(_mine(recipient_id, hidden_actors), notifications.c.id > after_id)
             .order_by(notifications.c.id)
             .limit(limit)
         )
         return [_notification(row) for row in await self._conn.execute(query)]
 
     async def groups(
-        self, recipient_id: int, before_id: int, limit: int, actors: int
+        self,
+        recipient_id: int,
+        before_id: int,
+        limit: int,
+        actors: int,
+        hidden_actors: Sequence[int] = (),
     ) -> list[NotificationGroup]:
-        mine = notifications.c.recipient_id == recipient_id
+        mine = _mine(recipient_id, hidden_actors)
         heads = (
             select(
                 notifications.c.group_key,
@@ -148,9 +165,9 @@ class SqlNotifications:
             )
         return groups
 
-    async def unread_count(self, recipient_id: int) -> int:
+    async def unread_count(self, recipient_id: int, hidden_actors: Sequence[int] = ()) -> int:
         query = select(func.count()).where(
-            notifications.c.recipient_id == recipient_id, notifications.c.read.is_(False)
+            _mine(recipient_id, hidden_actors), notifications.c.read.is_(False)
         )
         return int((await self._conn.execute(query)).scalar_one())
 

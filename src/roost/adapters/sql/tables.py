@@ -148,6 +148,26 @@ followers = Table(
     Index("ix_followers_follower_id_id", "follower_id", "id"),
 )
 
+
+def _hiding_table(name: str) -> Table:
+    """Blocks and mutes: ``user_id`` hides ``target_id``; ``id`` orders a user's list."""
+    return Table(
+        name,
+        metadata,
+        Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+        Column("target_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+        Column("id", BigInteger, nullable=False, unique=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        # who hides a user (a reader's blockers; fanout's muters of an author)
+        Index(f"ix_{name}_target_user", "target_id", "user_id", unique=True),
+        # a user's list, newest first
+        Index(f"ix_{name}_user_id_id", "user_id", "id"),
+    )
+
+
+blocks = _hiding_table("blocks")
+mutes = _hiding_table("mutes")
+
 # A home feed's id is its owner's user id; later kinds of feed (lists) take fresh ids.
 feeds = Table(
     "feeds",

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.adapters.sql.engine import Engines
+from roost.adapters.sql.hiding import SqlHiding
 from roost.adapters.sql.notifications import SqlNotifications
 from roost.adapters.sql.outbox import SqlOutbox
 from roost.adapters.sql.repositories import (
@@ -21,6 +22,7 @@ from roost.adapters.sql.repositories import (
     SqlTweets,
     SqlUsers,
 )
+from roost.adapters.sql.tables import blocks, mutes
 
 
 class SqlUnitOfWork:
@@ -32,6 +34,8 @@ class SqlUnitOfWork:
     reposts: SqlReposts
     mentions: SqlMentions
     notifications: SqlNotifications
+    blocks: SqlHiding
+    mutes: SqlHiding
     outbox: SqlOutbox
 
     def __init__(self, engines: Engines, *, read_only: bool, on_events: Callable[[], None]) -> None:
@@ -51,6 +55,8 @@ class SqlUnitOfWork:
         self.reposts = SqlReposts(self._conn)
         self.mentions = SqlMentions(self._conn)
         self.notifications = SqlNotifications(self._conn)
+        self.blocks = SqlHiding(self._conn, blocks)
+        self.mutes = SqlHiding(self._conn, mutes)
         self.outbox = SqlOutbox()
         return self
 

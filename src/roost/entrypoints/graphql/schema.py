@@ -210,6 +210,22 @@ class Query:
         with as_graphql_errors():
             return _users(await _ctx(info).roost.follows.following(handle, after, first))
 
+    @strawberry.field(description="Whom the caller blocked, newest first.")
+    async def blocks(
+        self, info: Info, first: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> UserConnection:
+        caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            return _users(await _ctx(info).roost.blocks.blocked(caller, after, first))
+
+    @strawberry.field(description="Whom the caller muted, newest first.")
+    async def mutes(
+        self, info: Info, first: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> UserConnection:
+        caller = await _ctx(info).caller()
+        with as_graphql_errors():
+            return _users(await _ctx(info).roost.blocks.muted(caller, after, first))
+
     @strawberry.field(
         description="The seed's query: the caller's feeds and their entries (the newest "
         "`first`). userID may be omitted; another user's id is FORBIDDEN."
@@ -309,6 +325,38 @@ class Mutation:
         roost = _ctx(info).roost
         with as_graphql_errors():
             await roost.follows.unfollow(caller, handle)
+            return _user(await roost.accounts.by_handle(handle))
+
+    @strawberry.mutation(description="Block a user (the follows between you end); returns them.")
+    async def block(self, info: Info, handle: str) -> User:
+        caller = await _ctx(info).caller()
+        roost = _ctx(info).roost
+        with as_graphql_errors():
+            await roost.blocks.block(caller, handle)
+            return _user(await roost.accounts.by_handle(handle))
+
+    @strawberry.mutation(description="Unblock a user; returns them.")
+    async def unblock(self, info: Info, handle: str) -> User:
+        caller = await _ctx(info).caller()
+        roost = _ctx(info).roost
+        with as_graphql_errors():
+            await roost.blocks.unblock(caller, handle)
+            return _user(await roost.accounts.by_handle(handle))
+
+    @strawberry.mutation(description="Mute a user; returns them.")
+    async def mute(self, info: Info, handle: str) -> User:
+        caller = await _ctx(info).caller()
+        roost = _ctx(info).roost
+        with as_graphql_errors():
+            await roost.blocks.mute(caller, handle)
+            return _user(await roost.accounts.by_handle(handle))
+
+    @strawberry.mutation(description="Unmute a user; returns them.")
+    async def unmute(self, info: Info, handle: str) -> User:
+        caller = await _ctx(info).caller()
+        roost = _ctx(info).roost
+        with as_graphql_errors():
+            await roost.blocks.unmute(caller, handle)
             return _user(await roost.accounts.by_handle(handle))
 
 

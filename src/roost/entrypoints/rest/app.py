@@ -29,7 +29,7 @@ from roost.entrypoints.rest.observability import observed
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.stream import live_stream
 from roost.entrypoints.rest.tweets import TweetsController
-from roost.entrypoints.rest.users import UsersController
+from roost.entrypoints.rest.users import HidingController, UsersController
 from roost.entrypoints.workers.runner import Consumers
 from roost.settings import Settings
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
     app = Litestar(
         route_handlers=[
             UsersController,
+            HidingController,
             SessionsController,
             TweetsController,
             NotificationsController,

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from roost.domain.errors import (
+    Blocked,
     DomainError,
     Forbidden,
     HandleTaken,
@@ -28,6 +29,7 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (HandleTaken, 409),
     (InvalidCredentials, 401),
     (Unauthorized, 401),
+    (Blocked, 403),
     (Forbidden, 403),
     (NotFound, 404),
     (RateLimited, 429),

@@ -34,6 +34,22 @@ class UsersController(Controller):
     async def unfollow(self, handle: str, roost: Roost, caller: User) -> None:
         await roost.follows.unfollow(caller, handle)
 
+    @post("/{handle:str}/block", status_code=204, summary="Block a user")
+    async def block(self, handle: str, roost: Roost, caller: User) -> None:
+        await roost.blocks.block(caller, handle)
+
+    @delete("/{handle:str}/block", status_code=204, summary="Unblock a user")
+    async def unblock(self, handle: str, roost: Roost, caller: User) -> None:
+        await roost.blocks.unblock(caller, handle)
+
+    @post("/{handle:str}/mute", status_code=204, summary="Mute a user")
+    async def mute(self, handle: str, roost: Roost, caller: User) -> None:
+        await roost.blocks.mute(caller, handle)
+
+    @delete("/{handle:str}/mute", status_code=204, summary="Unmute a user")
+    async def unmute(self, handle: str, roost: Roost, caller: User) -> None:
+        await roost.blocks.unmute(caller, handle)
+
     @get("/{handle:str}/followers", summary="Who follows a user, newest first")
     async def followers(
         self,
@@ -69,3 +85,23 @@ class UsersController(Controller):
     ) -> Response[bytes]:
         author = await roost.accounts.by_handle(handle)
         return page_response(await roost.timelines.by_author(caller, author, cursor, limit))
+
+
+class HidingController(Controller):
+    """The caller's own lists of whom they block and mute."""
+
+    tags = ["users"]
+
+    @get("/blocks", summary="Whom you blocked, newest first")
+    async def blocks(
+        self, roost: Roost, caller: User, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> UserPage:
+        page = await roost.blocks.blocked(caller, cursor, limit)
+        return UserPage([user_view(user) for user in page.items], page.next_cursor)
+
+    @get("/mutes", summary="Whom you muted, newest first")
+    async def mutes(
+        self, roost: Roost, caller: User, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> UserPage:
+        page = await roost.blocks.muted(caller, cursor, limit)
+        return UserPage([user_view(user) for user in page.items], page.next_cursor)
