@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from roost.domain.errors import InvalidContent
+from roost.domain.text import has_visible_character
 
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters and lone surrogates
 
@@ -73,14 +74,16 @@ def original(tweet_id: int) -> FeedEntry:
 
 
 def normalise_content(content: str, max_chars: int) -> str:
-    """Content as stored: NFC, 1..max_chars characters, not blank, no control characters.
+    """Content as stored: NFC, 1..max_chars characters, some visible, no control characters.
 
     Newlines are the one control character allowed. Length is counted after NFC so that a
-    letter typed with a combining accent counts once, as the reader sees it.
+    letter typed with a combining accent counts once, as the reader sees it. Invisible
+    characters (domain/text.py) are allowed next to visible ones (a ZWJ emoji, a bidi mark in
+    mixed scripts), not alone.
     """
     text = unicodedata.normalize("NFC", content)
-    if not text.strip():
-        raise InvalidContent("A post needs some text.")
+    if not has_visible_character(text):
+        raise InvalidContent("A post needs some visible text.")
     if len(text) > max_chars:
         raise InvalidContent(f"A post is at most {max_chars} characters.")
     if any(ch != "\n" and unicodedata.category(ch) in FORBIDDEN_CATEGORIES for ch in text):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roost.domain.errors import InvalidDisplayName, InvalidHandle, InvalidPassword
+from roost.domain.text import has_visible_character
 
 HANDLE_PATTERN = re.compile(r"[A-Za-z0-9_]{3,30}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
@@ -50,12 +51,17 @@ def validate_password(password: str) -> str:
 
 
 def validate_display_name(display_name: str | None, handle: str) -> str:
-    """The display name, NFC-normalised and trimmed; the handle when none is given."""
+    """The display name, NFC-normalised and trimmed; the handle when none is given.
+
+    No category C character (controls, format characters such as bidi overrides, which could
+    make a name read as another's), and at least one visible one."""
     if display_name is None:
         return handle
     name = unicodedata.normalize("NFC", display_name).strip()
-    if not 1 <= len(name) <= DISPLAY_NAME_MAX or any(
-        unicodedata.category(ch)[0] == "C" for ch in name
+    if (
+        not 1 <= len(name) <= DISPLAY_NAME_MAX
+        or any(unicodedata.category(ch)[0] == "C" for ch in name)
+        or not has_visible_character(name)
     ):
         raise InvalidDisplayName(f"A display name is 1 to {DISPLAY_NAME_MAX} printable characters.")
     return name

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roost.domain.errors import InvalidContent
+from roost.domain.text import has_visible_character
 from roost.domain.tweets import normalise_content
 
 
@@ -22,6 +23,31 @@ def test_bad_content_is_refused(content: str) -> None:
         normalise_content(content, 280)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        "\u200b",
+        "\u200b\u200c\u200d\u2060\ufeff",
+        "\u202e\u202d\u2066\u2069\u200e\u200f",
+        "\u3164",
+        "\u115f\u1160\uffa0",
+        "\u2800" * 10,
+        " \u180e \u034f\n",
+    ],
+)
+def test_posts_made_only_of_invisible_characters_are_refused(content: str) -> None:
+    with pytest.raises(InvalidContent, match="visible"):
+        normalise_content(content, 280)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["👩\u200d👩\u200d👧", "\u202b\u05e9\u05dc\u05d5\u05dd\u202c world", "\u3164hi", "a\u200b"],
+)
+def test_invisible_characters_next_to_visible_ones_are_kept(text: str) -> None:
+    assert normalise_content(text, 280) == text
+
+
 def test_newlines_and_emoji_with_joiners_are_kept() -> None:
     text = "line one\nline two 👩\u200d💻"
     assert normalise_content(text, 280) == text
@@ -36,4 +62,5 @@ def test_accepted_content_obeys_every_rule(content: str) -> None:
     assert stored == unicodedata.normalize("NFC", stored)
     assert 1 <= len(stored) <= 280
     assert stored.strip()
+    assert has_visible_character(stored)
     assert all(ch == "\n" or unicodedata.category(ch) not in {"Cc", "Cs"} for ch in stored)
