@@ -227,7 +227,7 @@ def build(settings: Settings) -> Roost:
     hydrator = TweetHydrator(uow, CountedTweetCache(fast.tweet_cache, operations))
     clock = SystemClock()
     engagement = Engagement(uow, fast.engagement, clock)
-    live = LiveUpdates(fast.signals, uow)
+    live = LiveUpdates(fast.signals, uow, clock)
     ids = IdGenerator(settings.worker_id)
     passwords = Argon2PasswordHasher(
         settings.password_hash_time_cost, settings.password_hash_memory_kib

@@ -58,8 +58,8 @@ class TokenRepository(Protocol):
         self, token_hash: str, user_id: int, created_at: datetime, expires_at: datetime
     ) -> None: ...
 
-    async def user_id_for(self, token_hash: str, now: datetime) -> int | None:
-        """The owner of a live (unexpired, unrevoked) token."""
+    async def owner(self, token_hash: str, now: datetime) -> tuple[int, datetime] | None:
+        """The owner of a live (unexpired, unrevoked) token, and when the token expires."""
 
     async def revoke(self, token_hash: str) -> None: ...
 

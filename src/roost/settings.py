@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     worker_id: int = Field(
         0, ge=0, le=1023, description="Snowflake worker number; unique per running process"
     )
-    token_ttl_days: int = Field(30, ge=1, description="How long a session token stays valid")
+    token_ttl_days: float = Field(
+        30, gt=0, description="How long a session token stays valid, in days (fractions allowed)"
+    )
     rate_limit_posts_per_minute: int = Field(300, ge=1, description="Posts per user per minute")
     rate_limit_logins_per_minute: int = Field(
         20, ge=1, description="Login attempts per handle per minute"

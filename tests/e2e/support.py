@@ -713,6 +713,8 @@ class SseListener:
         self._events: queue.Queue[Received] = queue.Queue()
         self._open = threading.Event()
         self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._ended = threading.Event()
+        self.ended_at: float | None = None  # time.monotonic() when the server ended the stream
         self.error: BaseException | None = None
 
     def __enter__(self) -> SseListener:
@@ -734,6 +736,8 @@ class SseListener:
                 for sse in s.iter_sse():
                     data = sse.json() if sse.data else None
                     self._events.put(Received(sse.event, data, sse.id, time.monotonic()))
+            self.ended_at = time.monotonic()
+            self._ended.set()
         except (httpx.HTTPError, RuntimeError, AssertionError) as error:  # closed by __exit__
             self.error = error
             self._open.set()
@@ -749,3 +753,9 @@ class SseListener:
                 raise AssertionError(f"no {event!r} event within {timeout} s") from None
             if received.event == event:
                 return received
+
+    def wait_until_ended(self, timeout: float = 5.0) -> float:
+        """When the server ended the stream (time.monotonic())."""
+        assert self._ended.wait(timeout), f"the stream is still open after {timeout} s"
+        assert self.ended_at is not None
+        return self.ended_at

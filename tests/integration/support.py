@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ from roost.domain.events import Event
 from roost.domain.ids import MAX_ID
 from roost.domain.users import User
 from roost.entrypoints.workers.consumer import TRANSIENT, BatchHandler, ConsumerLoop
+from roost.services.sessions import Session
 
 
 class Consumers:
@@ -144,3 +146,19 @@ async def read_all(roost: Roost, reader: User) -> list[int]:
         if page.next_cursor is None:
             return seen
         cursor = page.next_cursor
+
+
+async def live_session(roost: Roost, user: User) -> Session:
+    """A new session of ``user`` (registered with the fixtures' password), as a live stream
+    is opened with."""
+    token, _ = await roost.accounts.log_in(user.handle, "correct horse")
+    return await roost.accounts.session(token)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait for ``condition`` (the caller asserts it after): streams open and close on their own
+    tasks, which a loaded machine runs late."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)

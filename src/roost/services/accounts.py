@@ -19,7 +19,7 @@ from roost.domain.users import (
 )
 from roost.ports import Clock, PasswordHasher, RateLimiter, UnitOfWorkFactory
 from roost.services.analytics import Usage
-from roost.services.sessions import SessionCache
+from roost.services.sessions import Session, SessionCache
 
 TOKEN_BYTES = 32  # 256 random bits
 ACTIVITY_PRECISION = timedelta(hours=1)
@@ -93,22 +93,29 @@ class Accounts:
 
     async def authenticate(self, token: str | None) -> User:
         """The user a bearer token belongs to; Unauthorized for a missing, unknown or dead one."""
+        return (await self.session(token)).user
+
+    async def session(self, token: str | None) -> Session:
+        """The live session of a bearer token (``authenticate`` with the token's digest and
+        expiry, which a live stream needs to end with it)."""
         if not token:
             raise Unauthorized("Send a session token: Authorization: Bearer <token>.")
         digest = token_digest(token)
-        user = self._sessions.get(digest)
-        if user is not None:
-            self._usage.active(user.id)
-            return user
+        now = self._clock.now()
+        session = self._sessions.get(digest)
+        if session is not None and session.expires_at > now:
+            self._usage.active(session.user.id)
+            return session
         async with self._uow(read_only=True) as uow:
-            user_id = await uow.tokens.user_id_for(digest, self._clock.now())
-            user = await uow.users.get(user_id) if user_id is not None else None
-        if user is None:
+            owner = await uow.tokens.owner(digest, now)
+            user = await uow.users.get(owner[0]) if owner is not None else None
+        if owner is None or user is None:
             raise Unauthorized("This session token is unknown, expired or revoked.")
         await self._note_activity(user)
-        self._sessions.put(digest, user)
+        session = Session(user, digest, owner[1])
+        self._sessions.put(session)
         self._usage.active(user.id)
-        return user
+        return session
 
     async def _note_activity(self, user: User) -> None:
         """Keep last_seen_at roughly current (fanout skips inactive users): at most one write

@@ -4,6 +4,9 @@ A reconnecting client names the last notification it saw (SSE's Last-Event-ID) a
 it missed from the notifications store first. Notifications are read from the store on every
 announcement and on a periodic poll, and ids already sent are skipped, so nothing is sent
 twice and nothing waits longer than a poll when an announcement is lost.
+
+A stream ends with its token: it raises Unauthorized when the token is revoked (on any
+process) or expires.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from roost.domain.errors import Unauthorized
 from roost.domain.ids import TIMESTAMP_SHIFT, parse_id, smallest_id_at
 from roost.domain.notifications import Notification
 from roost.domain.users import User
@@ -21,6 +25,7 @@ from roost.services.engagement import Engagement
 from roost.services.hydration import TweetHydrator
 from roost.services.live import LiveUpdates
 from roost.services.notifications import Notifications
+from roost.services.sessions import Session
 
 # A notification's id is taken before its transaction commits: one committed this much later
 # than its id says is still found (ids above the last one sent minus this window are re-read).
@@ -62,19 +67,25 @@ class LiveStream:
         so that the refusal is an answer of its own, not a stream cut short)."""
         self._live.admit(reader.id)
 
-    async def events(self, reader: User, last_event_id: str | None) -> AsyncIterator[LiveEvent]:
-        """Runs until the client goes away (the generator is closed)."""
-        session = await self._live.open(reader.id)
+    async def events(self, auth: Session, last_event_id: str | None) -> AsyncIterator[LiveEvent]:
+        """Runs until the client goes away (the generator is closed), or raises Unauthorized
+        when the session's token is revoked or expires."""
+        reader = auth.user
+        session = await self._live.open(auth)
         try:
             catch_up = _CatchUp(self._floor(last_event_id))
             for event in await self._new_notifications(reader, catch_up):
                 yield event
             while True:
-                update = await session.next(self._poll_seconds)
+                update = await session.next(self._wait_seconds(auth))
                 if update is None:
+                    if self._clock.now() >= auth.expires_at:
+                        raise Unauthorized("This session token has expired; log in again.")
                     yield LiveEvent("heartbeat")
                     update = ("notify", 0)
                 kind, tweet_id = update
+                if kind == "revoked":
+                    raise Unauthorized("This session token was revoked (logged out).")
                 if kind == "feed":
                     feed_event = await self._feed_entry(reader, tweet_id)
                     if feed_event is not None:
@@ -84,6 +95,11 @@ class LiveStream:
                         yield event
         finally:
             self._live.close(session)
+
+    def _wait_seconds(self, auth: Session) -> float:
+        """Until the next poll, or the token's expiry when that comes first."""
+        left = (auth.expires_at - self._clock.now()).total_seconds()
+        return max(min(self._poll_seconds, left), 0.0)
 
     def _floor(self, last_event_id: str | None) -> int:
         """Ids above this are sent: after the client's last one, or from now on."""

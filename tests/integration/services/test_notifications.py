@@ -16,7 +16,7 @@ from roost.domain.errors import RateLimited
 from roost.domain.users import User
 from roost.services.live import SESSIONS_PER_USER
 from roost.services.stream import LiveEvent
-from tests.integration.support import Consumers
+from tests.integration.support import Consumers, live_session, until
 
 MakeUser = Callable[[str], Awaitable[User]]
 
@@ -164,7 +164,7 @@ async def test_a_live_session_gets_new_notifications_and_feed_entries(
     alice, bob = await make_user("alice"), await make_user("bob")
     consumers = Consumers(roost)
     running = [asyncio.create_task(loop.run()) for loop in consumers.loops]
-    events = roost.stream.events(alice, None)
+    events = roost.stream.events(await live_session(roost, alice), None)
     first = asyncio.ensure_future(next_event(events, "notification"))
     try:
         await asyncio.sleep(0.2)  # the session is open
@@ -190,7 +190,7 @@ async def test_a_live_session_gets_new_notifications_and_feed_entries(
     mine = await roost.publishing.publish(alice, "mine")
     await roost.interactions.like(bob, mine.id)
     await Consumers(roost).drain()
-    replay = roost.stream.events(alice, followed.id)
+    replay = roost.stream.events(await live_session(roost, alice), followed.id)
     try:
         liked = await next_event(replay, "notification")
         assert msgspec.json.decode(liked.data)["type"] == "like"
@@ -199,21 +199,13 @@ async def test_a_live_session_gets_new_notifications_and_feed_entries(
         await replay.aclose()
 
 
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait for ``condition`` (the caller asserts it after): streams open and close on their own
-    tasks, which a loaded machine runs late."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-
-
 async def test_a_user_may_keep_only_so_many_streams_open(roost: Roost, make_user: MakeUser) -> None:
     alice = await make_user("alice")
+    session = await live_session(roost, alice)
     waiting = []
     for _ in range(SESSIONS_PER_USER):
         roost.stream.admit(alice)
-        waiting.append(asyncio.ensure_future(anext(roost.stream.events(alice, None))))
+        waiting.append(asyncio.ensure_future(anext(roost.stream.events(session, None))))
     await until(lambda: roost.live.connected == SESSIONS_PER_USER)  # each stream has opened
     assert roost.live.connected == SESSIONS_PER_USER
     with pytest.raises(RateLimited):

@@ -149,14 +149,14 @@ class SqlTokens:
             )
         )
 
-    async def user_id_for(self, token_hash: str, now: datetime) -> int | None:
-        query = select(auth_tokens.c.user_id).where(
+    async def owner(self, token_hash: str, now: datetime) -> tuple[int, datetime] | None:
+        query = select(auth_tokens.c.user_id, auth_tokens.c.expires_at).where(
             auth_tokens.c.token_hash == token_hash,
             auth_tokens.c.revoked.is_(False),
             auth_tokens.c.expires_at > now,
         )
-        user_id: int | None = (await self._conn.execute(query)).scalar()
-        return user_id
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else (row.user_id, row.expires_at)
 
     async def revoke(self, token_hash: str) -> None:
         await self._conn.execute(

@@ -60,6 +60,8 @@ from roost.entrypoints.graphql.types import (
 from roost.entrypoints.rest.auth import bearer_in
 from roost.entrypoints.rest.ids import body_id, path_id
 from roost.services.pages import DEFAULT_LIMIT, Page
+from roost.services.sessions import Session
+from roost.services.stream import LiveEvent
 from roost.services.views import user_view
 
 MAX_DEPTH = 8
@@ -72,12 +74,15 @@ class Context(BaseContext, kw_only=True):
 
     roost: Roost
     token: str | None
-    authenticated: DomainUser | None = None
+    authenticated: Session | None = None
 
     async def caller(self) -> DomainUser:
+        return (await self.session()).user
+
+    async def session(self) -> Session:
         if self.authenticated is None:
             with as_graphql_errors():
-                self.authenticated = await self.roost.accounts.authenticate(self.token)
+                self.authenticated = await self.roost.accounts.session(self.token)
         return self.authenticated
 
 
@@ -314,23 +319,27 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
+    """Each ends with an UNAUTHORIZED error when the caller's token is revoked or expires."""
+
     @strawberry.subscription(description="The caller's new notifications, as they happen.")
     async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
-        caller = await _ctx(info).caller()
-        with as_graphql_errors():
-            _ctx(info).roost.stream.admit(caller)
-        async for event in _ctx(info).roost.stream.events(caller, None):
-            if event.kind == "notification":
-                yield notification_from_json(event.data)
+        async for event in _live(info, "notification"):
+            yield notification_from_json(event.data)
 
     @strawberry.subscription(description="New entries of the caller's home feed.")
     async def feed(self, info: Info) -> AsyncGenerator[Tweet, None]:
-        caller = await _ctx(info).caller()
-        with as_graphql_errors():
-            _ctx(info).roost.stream.admit(caller)
-        async for event in _ctx(info).roost.stream.events(caller, None):
-            if event.kind == "feed":
-                yield tweet_from_json(event.data)
+        async for event in _live(info, "feed"):
+            yield tweet_from_json(event.data)
+
+
+async def _live(info: Info, kind: str) -> AsyncGenerator[LiveEvent, None]:
+    session = await _ctx(info).session()
+    stream = _ctx(info).roost.stream
+    with as_graphql_errors():
+        stream.admit(session.user)
+        async for event in stream.events(session, None):
+            if event.kind == kind:
+                yield event
 
 
 class RoostSchema(strawberry.Schema):
