@@ -11,7 +11,7 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCH := ROOST_DATABASE_URL=$(BENCH_DATABASE_URL) ROOST_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/roost bench http
 
-.PHONY: run test lint typecheck format clean bench bench-smoke wrk
+.PHONY: run test fuzz lint typecheck format clean bench bench-smoke wrk
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ typecheck: $(VENV)/.installed
 # Two workers: the suite waits on processes and services as much as it computes (6 min against 10).
 test: lint typecheck
 	$(BIN)/pytest -n 2
+
+# The OpenAPI contract test, longer: 100 examples per operation, embedded and scaled.
+fuzz: $(VENV)/.installed
+	ROOST_TEST_FUZZ_EXAMPLES=100 $(BIN)/pytest -n 0 --timeout 3600 tests/e2e/test_openapi_contract.py
 
 # wrk drives the API in `roost bench http`; Debian packages it.
 wrk:

@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from strawberry.litestar import make_graphql_controller
 
 import roost
@@ -26,6 +25,7 @@ from roost.entrypoints.rest.feed_fast_path import fast_feed
 from roost.entrypoints.rest.health import healthz, metrics, openapi_document
 from roost.entrypoints.rest.notifications import NotificationsController
 from roost.entrypoints.rest.observability import observed
+from roost.entrypoints.rest.openapi import declare_contract
 from roost.entrypoints.rest.sessions import SessionsController
 from roost.entrypoints.rest.stream import live_stream
 from roost.entrypoints.rest.tweets import TweetsController
@@ -99,12 +99,9 @@ def create_app(settings: Settings, *, run_consumers: bool = True) -> Litestar:
             description="A news-feed system. Authenticate with Authorization: Bearer <token>.",
             path="/docs",
             render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
-            security=[{"bearer": []}],
         ),
     )
+    declare_contract(app)
     # The hot paths, answered outside the framework's routing and dependency injection (inside
     # its lifespan): GET /feed, and POST /graphql for compiled queries. Request ids and metrics
     # wrap them all.
